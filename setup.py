@@ -1,0 +1,5 @@
+"""Install script; the metadata lives in setup.cfg."""
+
+from setuptools import setup
+
+setup()

@@ -1,0 +1,70 @@
+"""Slice-based Learning for the Snorkel workflow.
+
+Write slicing functions (SFs), apply them to data to get a slice matrix, monitor any
+model per slice, and train slice-aware models on Snorkel's ``MultitaskClassifier``.
+
+Names backed by torch, Dask or spaCy are imported on first use, so that
+``from slicing import PandasSFApplier`` stays light (no torch in Dask workers).
+"""
+
+import importlib
+from typing import Any
+
+from slicing.apply.core import ApplierMetadata, SFApplier
+from slicing.apply.pandas import PandasSFApplier
+from slicing.errors import SFApplicationError, SFOutputError
+from slicing.matrix import (
+    make_slice_matrix,
+    slice_matrix_names,
+    slice_matrix_to_array,
+    slice_matrix_to_dataframe,
+    validate_slice_matrix,
+)
+from slicing.monitor.dataframe import slice_dataframe
+from slicing.sf.core import SlicingFunction, slicing_function
+from slicing.sf.from_lf import sf_from_lf
+
+__version__ = "0.1.0"
+
+# name -> module defining it; imported lazily by ``__getattr__``.
+_LAZY_NAMES = {
+    "DaskSFApplier": "slicing.apply.dask",
+    "PandasParallelSFApplier": "slicing.apply.dask",
+    "NLPSlicingFunction": "slicing.sf.nlp",
+    "nlp_slicing_function": "slicing.sf.nlp",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'slicing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
+__all__ = [
+    "ApplierMetadata",
+    "SFApplicationError",
+    "SFApplier",
+    "SFOutputError",
+    "PandasSFApplier",
+    "SlicingFunction",
+    "make_slice_matrix",
+    "sf_from_lf",
+    "slice_dataframe",
+    "slice_matrix_names",
+    "slice_matrix_to_array",
+    "slice_matrix_to_dataframe",
+    "slicing_function",
+    "validate_slice_matrix",
+    "DaskSFApplier",
+    "PandasParallelSFApplier",
+]
+# NLPSlicingFunction / nlp_slicing_function need the optional spaCy and are left out
+# of ``import *``; ``from slicing import nlp_slicing_function`` explains if it is missing.

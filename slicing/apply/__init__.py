@@ -1,0 +1,11 @@
+"""SF appliers: run slicing functions over data and return the slice matrix.
+
+``SFApplier`` (a sequence of data points) and ``PandasSFApplier`` live in light
+modules; ``DaskSFApplier`` and ``PandasParallelSFApplier`` in ``slicing.apply.dask``
+(imported on demand, since importing Dask takes a moment).
+"""
+
+from slicing.apply.core import ApplierMetadata, BaseSFApplier, SFApplier
+from slicing.apply.pandas import PandasSFApplier
+
+__all__ = ["ApplierMetadata", "BaseSFApplier", "PandasSFApplier", "SFApplier"]

@@ -1,0 +1,228 @@
+"""The shared core of every SF applier: checks, the per-point loop, fault counting.
+
+Outputs of per-point SFs are collected as plain Python lists in the hot loop and
+validated/converted to bool arrays in bulk (see ``slicing.sf.outputs``), so applying
+an SF costs little more than calling it.
+"""
+
+from typing import Any, Callable, Iterable, List, Sequence, Tuple, Union
+
+import numpy as np
+from snorkel.labeling.apply.core import ApplierMetadata
+from tqdm.auto import tqdm
+
+from slicing.errors import SFApplicationError
+from slicing.matrix import make_slice_matrix
+from slicing.sf.core import SlicingFunction
+from slicing.sf.outputs import point_outputs_to_array
+
+__all__ = ["ApplierMetadata", "BaseSFApplier", "FaultCounter", "SFApplier", "check_sfs"]
+
+ApplyResult = Union[np.recarray, Tuple[np.recarray, ApplierMetadata]]
+
+#: Rows processed per chunk: bounds the memory of per-row Python objects and sets
+#: the granularity of progress bars.
+CHUNK_ROWS = 32_768
+
+
+def check_sfs(sfs: Sequence[SlicingFunction]) -> List[SlicingFunction]:
+    """Validate a list of SFs: non-empty, all ``SlicingFunction``, unique names.
+
+    Raises
+    ------
+    TypeError
+        An element is not a ``SlicingFunction`` (says which, and how to convert an LF).
+    ValueError
+        The list is empty or two SFs share a name.
+    """
+    if isinstance(sfs, SlicingFunction):
+        raise TypeError("pass a list of SFs, e.g. PandasSFApplier([sf]), not a single SF")
+    sfs = list(sfs)
+    if not sfs:
+        raise ValueError("no slicing functions given: pass a non-empty list of SFs")
+    for position, sf in enumerate(sfs):
+        if not isinstance(sf, SlicingFunction):
+            hint = (
+                "; convert a labeling function with slicing.sf_from_lf(lf)"
+                if hasattr(sf, "_f") and hasattr(sf, "name")
+                else "; decorate the function with @slicing_function()"
+            )
+            raise TypeError(
+                f"element {position} of the SF list is {type(sf).__name__} "
+                f"{getattr(sf, 'name', sf)!r}, not a SlicingFunction{hint}"
+            )
+    names = [sf.name for sf in sfs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"SF names must be unique; repeated: {repeated}")
+    return sfs
+
+
+class FaultCounter:
+    """Turns an exception raised by an SF into an error, or into a counted fault.
+
+    With ``fault_tolerant=False`` it raises :class:`SFApplicationError` naming the SF
+    and the row, with the original exception chained; with ``True`` the row counts as
+    "not in slice" and the fault is counted for that SF.
+    """
+
+    def __init__(self, sf_names: Sequence[str], fault_tolerant: bool) -> None:
+        self.sf_names = list(sf_names)
+        self.fault_tolerant = fault_tolerant
+        self.counts = [0] * len(self.sf_names)
+
+    def handle(self, exc: Exception, sf_position: int, where: str) -> bool:
+        if not self.fault_tolerant:
+            raise SFApplicationError(
+                f"SF '{self.sf_names[sf_position]}' raised {type(exc).__name__} on "
+                f"{where}: {exc}"
+            ) from exc
+        self.counts[sf_position] += 1
+        return False
+
+    def add(self, counts: Sequence[int]) -> None:
+        self.counts = [mine + theirs for mine, theirs in zip(self.counts, counts)]
+
+    def metadata(self) -> ApplierMetadata:
+        """Per-SF fault counts (every SF listed, 0 when it never failed)."""
+        return ApplierMetadata(dict(zip(self.sf_names, self.counts)))
+
+
+def run_point_sfs(
+    points: Iterable[Any],
+    sfs: Sequence[SlicingFunction],
+    sf_positions: Sequence[int],
+    faults: FaultCounter,
+    describe_row: Callable[[int], str],
+) -> List[np.ndarray]:
+    """Apply per-point SFs to every point; return one validated bool array per SF.
+
+    ``sf_positions[j]`` is the position of ``sfs[j]`` in the applier's SF list (used
+    for fault counts).
+    """
+    outputs: List[list] = [[] for _ in sfs]
+    calls = [
+        (sf_position, sf.point_function(), collected.append)
+        for sf_position, sf, collected in zip(sf_positions, sfs, outputs)
+    ]
+    for row, x in enumerate(points):
+        for sf_position, call, append in calls:
+            try:
+                append(call(x))
+            except Exception as exc:  # noqa: BLE001 - re-raised or counted
+                append(faults.handle(exc, sf_position, describe_row(row)))
+    return [
+        point_outputs_to_array(sf.name, collected, describe_row)
+        for sf, collected in zip(sfs, outputs)
+    ]
+
+
+class BaseSFApplier:
+    """Base class of SF appliers: holds and checks the SFs.
+
+    Parameters
+    ----------
+    sfs
+        Slicing functions to apply; names must be unique.
+
+    Raises
+    ------
+    TypeError, ValueError
+        See :func:`check_sfs`.
+    """
+
+    def __init__(self, sfs: Sequence[SlicingFunction]) -> None:
+        self._sfs = check_sfs(sfs)
+        self._sf_names = [sf.name for sf in self._sfs]
+
+    @property
+    def sf_names(self) -> List[str]:
+        """Names of the SFs, in slice-matrix column order."""
+        return list(self._sf_names)
+
+    def _finish(
+        self, indicators: np.ndarray, faults: FaultCounter, return_meta: bool
+    ) -> ApplyResult:
+        S = make_slice_matrix(indicators, self._sf_names)
+        return (S, faults.metadata()) if return_meta else S
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}, SFs: {self._sf_names}"
+
+
+class SFApplier(BaseSFApplier):
+    """SF applier for a sequence of data points (objects, dicts, namedtuples, ...).
+
+    Vectorized SFs are called point by point here (each point becomes a one-row
+    DataFrame); use ``PandasSFApplier`` to run them column-wise.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from slicing.sf.core import slicing_function
+    >>> @slicing_function()
+    ... def is_big(x):
+    ...     return x.num > 42
+    >>> S = SFApplier([is_big]).apply(
+    ...     [SimpleNamespace(num=10), SimpleNamespace(num=100)], progress_bar=False
+    ... )
+    >>> S["is_big"]
+    array([False,  True])
+    """
+
+    def apply(
+        self,
+        data_points: Sequence[Any],
+        progress_bar: bool = True,
+        fault_tolerant: bool = False,
+        return_meta: bool = False,
+    ) -> ApplyResult:
+        """Apply the SFs to each data point; return the slice matrix.
+
+        Parameters
+        ----------
+        data_points
+            Sequence (or iterable) of data points, in the order of the result rows.
+        progress_bar
+            Show a tqdm progress bar.
+        fault_tolerant
+            Count an SF that raises as "not in slice" for that point (and count the
+            fault) instead of stopping with :class:`SFApplicationError`.
+        return_meta
+            Also return :class:`ApplierMetadata` with per-SF fault counts.
+
+        Returns
+        -------
+        np.recarray or (np.recarray, ApplierMetadata)
+            Slice matrix with one bool field per SF, one row per data point.
+
+        Raises
+        ------
+        ValueError
+            No data points.
+        SFApplicationError
+            An SF raised (without ``fault_tolerant``).
+        SFOutputError
+            An SF returned something other than a bool.
+        """
+        points = data_points if hasattr(data_points, "__len__") else list(data_points)
+        n_points = len(points)
+        if n_points == 0:
+            raise ValueError("no data points to slice: the sequence is empty")
+        faults = FaultCounter(self._sf_names, fault_tolerant)
+        indicators = np.empty((n_points, len(self._sfs)), dtype=np.bool_)
+        positions = list(range(len(self._sfs)))
+        with tqdm(total=n_points, unit="rows", disable=not progress_bar) as progress:
+            for start in range(0, n_points, CHUNK_ROWS):
+                chunk = points[start : start + CHUNK_ROWS]
+                columns = run_point_sfs(
+                    chunk,
+                    self._sfs,
+                    positions,
+                    faults,
+                    lambda row, start=start: f"data point {start + row}",
+                )
+                for position, column in enumerate(columns):
+                    indicators[start : start + len(chunk), position] = column
+                progress.update(len(chunk))
+        return self._finish(indicators, faults, return_meta)
