@@ -10,8 +10,8 @@ import platform
 import resource
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 HEADER = (
@@ -71,7 +71,7 @@ class PeakMemory:
         self.start = 0
         self.peak = 0
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     def _sample(self) -> None:
         while not self._stop.is_set():

@@ -17,3 +17,11 @@ class SFApplicationError(RuntimeError):
 
 class SFOutputError(ValueError):
     """A slicing function returned something other than a boolean slice indicator."""
+
+
+def format_label(label: object) -> str:
+    """``repr`` of an index label, without numpy's ``np.int64(...)`` wrapper."""
+    item = getattr(label, "item", None)
+    if callable(item) and type(label).__module__ == "numpy":
+        label = item()
+    return repr(label)

@@ -7,7 +7,7 @@ here also accept the int64 record arrays that ``snorkel.slicing`` returns, so co
 written against either package can consume both.
 """
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -138,7 +138,7 @@ def slice_matrix_to_array(S: np.ndarray, copy: bool = False) -> np.ndarray:
             if bad_rows.size:
                 row = int(bad_rows[0])
                 raise ValueError(
-                    f"slice matrix field '{name}' holds {column[row]!r} at row {row}; "
+                    f"slice matrix field '{name}' holds {column[row].item()!r} at row {row}; "
                     "expected 0/1 or bool"
                 )
         matrix[:, col] = column
@@ -146,7 +146,7 @@ def slice_matrix_to_array(S: np.ndarray, copy: bool = False) -> np.ndarray:
 
 
 def slice_matrix_to_dataframe(
-    S: np.ndarray, index: Optional[pd.Index] = None
+    S: np.ndarray, index: pd.Index | None = None
 ) -> pd.DataFrame:
     """Convert a slice matrix to a DataFrame with one ``bool`` column per slice.
 
@@ -178,8 +178,8 @@ def slice_matrix_to_dataframe(
 
 def validate_slice_matrix(
     S: np.ndarray,
-    names: Optional[Sequence[str]] = None,
-    n_rows: Optional[int] = None,
+    names: Sequence[str] | None = None,
+    n_rows: int | None = None,
 ) -> np.ndarray:
     """Check a slice matrix against expected names and length; return it as ``(n, k)``.
 
@@ -242,4 +242,6 @@ def _check_names(names: Sequence[str]) -> None:
             duplicates.append(name)
         seen.add(name)
     if duplicates:
-        raise ValueError(f"slice names must be unique; repeated: {sorted(set(duplicates))}")
+        raise ValueError(
+            f"slice names must be unique; repeated: {sorted(set(duplicates))}"
+        )

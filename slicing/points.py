@@ -14,8 +14,9 @@ like a pandas row for SF code: ``x.text``, ``x["text"]``, ``x.get("text")``,
 
 import collections
 import functools
+from collections.abc import Hashable, Iterator, Sequence
 from types import SimpleNamespace
-from typing import Any, Hashable, Iterator, Sequence
+from typing import Any
 
 __all__ = ["MutableDataPoint", "row_type", "point_to_dict"]
 

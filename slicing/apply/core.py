@@ -5,7 +5,8 @@ validated/converted to bool arrays in bulk (see ``slicing.sf.outputs``), so appl
 an SF costs little more than calling it.
 """
 
-from typing import Any, Callable, Iterable, List, Sequence, Tuple, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from snorkel.labeling.apply.core import ApplierMetadata
@@ -18,14 +19,14 @@ from slicing.sf.outputs import point_outputs_to_array
 
 __all__ = ["ApplierMetadata", "BaseSFApplier", "FaultCounter", "SFApplier", "check_sfs"]
 
-ApplyResult = Union[np.recarray, Tuple[np.recarray, ApplierMetadata]]
+ApplyResult = np.recarray | tuple[np.recarray, ApplierMetadata]
 
 #: Rows processed per chunk: bounds the memory of per-row Python objects and sets
 #: the granularity of progress bars.
 CHUNK_ROWS = 32_768
 
 
-def check_sfs(sfs: Sequence[SlicingFunction]) -> List[SlicingFunction]:
+def check_sfs(sfs: Sequence[SlicingFunction]) -> list[SlicingFunction]:
     """Validate a list of SFs: non-empty, all ``SlicingFunction``, unique names.
 
     Raises
@@ -36,7 +37,9 @@ def check_sfs(sfs: Sequence[SlicingFunction]) -> List[SlicingFunction]:
         The list is empty or two SFs share a name.
     """
     if isinstance(sfs, SlicingFunction):
-        raise TypeError("pass a list of SFs, e.g. PandasSFApplier([sf]), not a single SF")
+        raise TypeError(
+            "pass a list of SFs, e.g. PandasSFApplier([sf]), not a single SF"
+        )
     sfs = list(sfs)
     if not sfs:
         raise ValueError("no slicing functions given: pass a non-empty list of SFs")
@@ -94,13 +97,13 @@ def run_point_sfs(
     sf_positions: Sequence[int],
     faults: FaultCounter,
     describe_row: Callable[[int], str],
-) -> List[np.ndarray]:
+) -> list[np.ndarray]:
     """Apply per-point SFs to every point; return one validated bool array per SF.
 
     ``sf_positions[j]`` is the position of ``sfs[j]`` in the applier's SF list (used
     for fault counts).
     """
-    outputs: List[list] = [[] for _ in sfs]
+    outputs: list[list] = [[] for _ in sfs]
     calls = [
         (sf_position, sf.point_function(), collected.append)
         for sf_position, sf, collected in zip(sf_positions, sfs, outputs)
@@ -136,7 +139,7 @@ class BaseSFApplier:
         self._sf_names = [sf.name for sf in self._sfs]
 
     @property
-    def sf_names(self) -> List[str]:
+    def sf_names(self) -> list[str]:
         """Names of the SFs, in slice-matrix column order."""
         return list(self._sf_names)
 

@@ -16,7 +16,8 @@ script from starting the cluster again inside every worker.
 """
 
 import sys
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import Any
 
 import dask
 import dask.dataframe as dd
@@ -30,18 +31,20 @@ from slicing.sf.core import SlicingFunction
 
 __all__ = ["DaskSFApplier", "PandasParallelSFApplier", "Scheduler"]
 
-Scheduler = Union[str, Any]  # a scheduler name or a dask.distributed.Client
-Block = Tuple[np.ndarray, List[int]]
+Scheduler = str | Any  # a scheduler name or a dask.distributed.Client
+Block = tuple[np.ndarray, list[int]]
 
 
 def _slice_block(
     frame: pd.DataFrame,
     sfs: Sequence[SlicingFunction],
     fault_tolerant: bool,
-    row_offset: Optional[int],
+    row_offset: int | None,
     partition: int,
 ) -> Block:
-    return slice_frame(frame, sfs, fault_tolerant, row_offset=row_offset, partition=partition)
+    return slice_frame(
+        frame, sfs, fault_tolerant, row_offset=row_offset, partition=partition
+    )
 
 
 def _partition_columns(
@@ -56,16 +59,18 @@ def _is_client(scheduler: Any) -> bool:
 
 
 def _compute_blocks(
-    tasks: List[Any], scheduler: Scheduler, progress_bar: bool, num_workers: Optional[int]
-) -> List[Block]:
+    tasks: list[Any], scheduler: Scheduler, progress_bar: bool, num_workers: int | None
+) -> list[Block]:
     """Compute delayed blocks in order, with a progress bar over partitions."""
     if _is_client(scheduler):
         from distributed import as_completed
 
         futures = scheduler.compute(tasks)
         order = {future.key: position for position, future in enumerate(futures)}
-        blocks: List[Optional[Block]] = [None] * len(futures)
-        with tqdm(total=len(futures), unit="partitions", disable=not progress_bar) as bar:
+        blocks: list[Block | None] = [None] * len(futures)
+        with tqdm(
+            total=len(futures), unit="partitions", disable=not progress_bar
+        ) as bar:
             for future in as_completed(futures):
                 blocks[order[future.key]] = future.result()
                 bar.update(1)
@@ -79,8 +84,13 @@ def _compute_blocks(
     if num_workers is not None:
         options["num_workers"] = num_workers
     config = {}
-    if scheduler == "processes" and dask.config.get("multiprocessing.context", None) is None:
-        config["multiprocessing.context"] = "fork" if sys.platform == "linux" else "spawn"
+    if (
+        scheduler == "processes"
+        and dask.config.get("multiprocessing.context", None) is None
+    ):
+        config["multiprocessing.context"] = (
+            "fork" if sys.platform == "linux" else "spawn"
+        )
     with dask.config.set(config):
         if progress_bar:
             from tqdm.dask import TqdmCallback
@@ -126,7 +136,7 @@ class DaskSFApplier(BaseSFApplier):
         progress_bar: bool = True,
         fault_tolerant: bool = False,
         return_meta: bool = False,
-        num_workers: Optional[int] = None,
+        num_workers: int | None = None,
     ) -> ApplyResult:
         """Apply the SFs to every row of a Dask DataFrame; return the slice matrix.
 
@@ -159,12 +169,18 @@ class DaskSFApplier(BaseSFApplier):
         """
         df = _check_dask_frame(df)
         tasks = [
-            dask.delayed(_slice_block, pure=False)(part, self._sfs, fault_tolerant, None, i)
+            dask.delayed(_slice_block, pure=False)(
+                part, self._sfs, fault_tolerant, None, i
+            )
             for i, part in enumerate(df.to_delayed())
         ]
-        return self._gather(tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers)
+        return self._gather(
+            tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers
+        )
 
-    def slice_columns(self, df: dd.DataFrame, fault_tolerant: bool = False) -> dd.DataFrame:
+    def slice_columns(
+        self, df: dd.DataFrame, fault_tolerant: bool = False
+    ) -> dd.DataFrame:
         """Lazily slice a Dask DataFrame: one bool column per SF, aligned with ``df``.
 
         Built with ``map_partitions`` and an explicit ``meta``, so nothing runs until
@@ -191,17 +207,21 @@ class DaskSFApplier(BaseSFApplier):
             index=df._meta.index,
         )
         return df.map_partitions(
-            _partition_columns, self._sfs, fault_tolerant, meta=meta, align_dataframes=False
+            _partition_columns,
+            self._sfs,
+            fault_tolerant,
+            meta=meta,
+            align_dataframes=False,
         )
 
     def _gather(
         self,
-        tasks: List[Any],
+        tasks: list[Any],
         scheduler: Scheduler,
         progress_bar: bool,
         fault_tolerant: bool,
         return_meta: bool,
-        num_workers: Optional[int],
+        num_workers: int | None,
     ) -> ApplyResult:
         blocks = _compute_blocks(tasks, scheduler, progress_bar, num_workers)
         faults = FaultCounter(self._sf_names, fault_tolerant)
@@ -253,7 +273,7 @@ class PandasParallelSFApplier(DaskSFApplier):
     def apply(  # type: ignore[override]
         self,
         df: pd.DataFrame,
-        n_parallel: Optional[int] = None,
+        n_parallel: int | None = None,
         scheduler: Scheduler = "processes",
         progress_bar: bool = True,
         fault_tolerant: bool = False,
@@ -274,7 +294,9 @@ class PandasParallelSFApplier(DaskSFApplier):
         check_frame_columns(df)
         if len(df) == 0:
             raise ValueError("the DataFrame is empty: there are no rows to slice")
-        workers = self._check_n_parallel(n_parallel if n_parallel is not None else self.n_parallel)
+        workers = self._check_n_parallel(
+            n_parallel if n_parallel is not None else self.n_parallel
+        )
         n_blocks = min(len(df), workers * 4 if progress_bar else workers)
         bounds = np.linspace(0, len(df), n_blocks + 1).astype(int)
         tasks = [
@@ -284,4 +306,6 @@ class PandasParallelSFApplier(DaskSFApplier):
             for i, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:]))
         ]
         num_workers = None if _is_client(scheduler) else workers
-        return self._gather(tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers)
+        return self._gather(
+            tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers
+        )

@@ -5,13 +5,14 @@ Python lists rather than one ``pd.Series`` per row; vectorized SFs are called on
 per chunk. Shared by the pandas, parallel and Dask appliers.
 """
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from slicing.apply.core import CHUNK_ROWS, FaultCounter, run_point_sfs
-from slicing.errors import SFApplicationError, SFOutputError
+from slicing.errors import SFApplicationError, SFOutputError, format_label
 from slicing.points import MutableDataPoint, row_type
 from slicing.sf.core import SlicingFunction
 
@@ -34,10 +35,10 @@ def slice_frame(
     frame: pd.DataFrame,
     sfs: Sequence[SlicingFunction],
     fault_tolerant: bool,
-    row_offset: Optional[int] = 0,
-    partition: Optional[int] = None,
-    on_chunk: Optional[Callable[[int], None]] = None,
-) -> Tuple[np.ndarray, List[int]]:
+    row_offset: int | None = 0,
+    partition: int | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, list[int]]:
     """Apply SFs to ``frame``; return the ``(n, k)`` bool matrix and per-SF fault counts.
 
     Parameters
@@ -61,8 +62,16 @@ def slice_frame(
     indicators = np.empty((n_rows, len(sfs)), dtype=np.bool_)
     columns = tuple(frame.columns)
     vectorized = [(pos, sf) for pos, sf in enumerate(sfs) if sf.vectorized]
-    fast = [(pos, sf) for pos, sf in enumerate(sfs) if not sf.vectorized and not sf.needs_mutable_points]
-    mutable = [(pos, sf) for pos, sf in enumerate(sfs) if not sf.vectorized and sf.needs_mutable_points]
+    fast = [
+        (pos, sf)
+        for pos, sf in enumerate(sfs)
+        if not sf.vectorized and not sf.needs_mutable_points
+    ]
+    mutable = [
+        (pos, sf)
+        for pos, sf in enumerate(sfs)
+        if not sf.vectorized and sf.needs_mutable_points
+    ]
     for start in range(0, n_rows, CHUNK_ROWS):
         chunk = frame.iloc[start : start + CHUNK_ROWS]
         describe_row = _row_describer(chunk.index, start, row_offset, partition)
@@ -70,7 +79,14 @@ def slice_frame(
             values = [chunk[column].tolist() for column in columns]
         if fast:
             make_row = row_type(columns)._make
-            _run_group(fast, (make_row(v) for v in zip(*values)), indicators, start, faults, describe_row)
+            _run_group(
+                fast,
+                (make_row(v) for v in zip(*values)),
+                indicators,
+                start,
+                faults,
+                describe_row,
+            )
         if mutable:
             rows = (MutableDataPoint(**dict(zip(columns, v))) for v in zip(*values))
             _run_group(mutable, rows, indicators, start, faults, describe_row)
@@ -84,7 +100,7 @@ def slice_frame(
 
 
 def _run_group(
-    group: List[Tuple[int, SlicingFunction]],
+    group: list[tuple[int, SlicingFunction]],
     rows: Any,
     indicators: np.ndarray,
     start: int,
@@ -93,7 +109,9 @@ def _run_group(
 ) -> None:
     positions = [position for position, _ in group]
     sfs = [sf for _, sf in group]
-    for position, column in zip(positions, run_point_sfs(rows, sfs, positions, faults, describe_row)):
+    for position, column in zip(
+        positions, run_point_sfs(rows, sfs, positions, faults, describe_row)
+    ):
         indicators[start : start + len(column), position] = column
 
 
@@ -129,20 +147,24 @@ def _run_vectorized(
 
 def _missing_column_hint(exc: Exception, columns: pd.Index) -> str:
     if isinstance(exc, (KeyError, AttributeError)):
-        key = exc.args[0] if isinstance(exc, KeyError) and exc.args else getattr(exc, "name", None)
+        key = (
+            exc.args[0]
+            if isinstance(exc, KeyError) and exc.args
+            else getattr(exc, "name", None)
+        )
         if key is not None and key not in columns:
             return f" (the DataFrame has no column {key!r}; its columns are {list(columns)})"
     return ""
 
 
 def _row_describer(
-    index: pd.Index, start: int, row_offset: Optional[int], partition: Optional[int]
+    index: pd.Index, start: int, row_offset: int | None, partition: int | None
 ) -> Callable[[int], str]:
     def describe_row(row: int) -> str:
-        label = index[row]
+        label = format_label(index[row])
         if row_offset is None:
-            return f"row {start + row} of partition {partition} (index label {label!r})"
+            return f"row {start + row} of partition {partition} (index label {label})"
         where = f" of partition {partition}" if partition is not None else ""
-        return f"row {row_offset + start + row}{where} (index label {label!r})"
+        return f"row {row_offset + start + row}{where} (index label {label})"
 
     return describe_row

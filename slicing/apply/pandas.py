@@ -1,8 +1,5 @@
 """SF applier for a pandas DataFrame."""
 
-
-
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -87,4 +84,3 @@ class PandasSFApplier(BaseSFApplier):
         faults = FaultCounter(self._sf_names, fault_tolerant)
         faults.add(fault_counts)
         return self._finish(indicators, faults, return_meta)
-

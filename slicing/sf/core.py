@@ -12,13 +12,16 @@ work unchanged. Two forms share one class:
 """
 
 import functools
-from typing import Any, Callable, List, Mapping, Optional
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from snorkel.labeling.lf.core import LabelingFunction
 from snorkel.preprocess import BasePreprocessor
 
+from slicing.errors import format_label
 from slicing.points import point_to_dict
 from slicing.sf.outputs import frame_output_to_array, point_output_to_bool
 
@@ -70,8 +73,8 @@ class SlicingFunction(LabelingFunction):
         self,
         name: str,
         f: Callable[..., Any],
-        resources: Optional[Mapping[str, Any]] = None,
-        pre: Optional[List[BasePreprocessor]] = None,
+        resources: Mapping[str, Any] | None = None,
+        pre: list[BasePreprocessor] | None = None,
         vectorized: bool = False,
     ) -> None:
         if not isinstance(name, str) or not name:
@@ -85,6 +88,10 @@ class SlicingFunction(LabelingFunction):
             )
         super().__init__(name, f, resources=resources, pre=pre)
         self.vectorized = vectorized
+        # Dask names tasks by hashing their arguments; SFs may close over objects
+        # that cannot be hashed deterministically (locks, models), so each SF gets
+        # a stable identity of its own.
+        self._dask_token = uuid.uuid4().hex
 
     @property
     def needs_mutable_points(self) -> bool:
@@ -111,7 +118,11 @@ class SlicingFunction(LabelingFunction):
         """
         if self.vectorized:
             return self.__call__
-        f = functools.partial(self._f, **self._resources) if self._resources else self._f
+        f = (
+            functools.partial(self._f, **self._resources)
+            if self._resources
+            else self._f
+        )
         if not self._pre:
             return f
         preprocess = self._preprocess_data_point
@@ -134,8 +145,14 @@ class SlicingFunction(LabelingFunction):
         result = self._f(frame, **self._resources)
         index = frame.index
         return frame_output_to_array(
-            self.name, result, frame, lambda row: f"row {row} (index label {index[row]!r})"
+            self.name,
+            result,
+            frame,
+            lambda row: f"row {row} (index label {format_label(index[row])})",
         )
+
+    def __dask_tokenize__(self) -> tuple:
+        return (type(self).__name__, self.name, self._dask_token)
 
     def __repr__(self) -> str:
         kind = ", vectorized" if self.vectorized else ""
@@ -181,9 +198,9 @@ class slicing_function:
 
     def __init__(
         self,
-        name: Optional[str] = None,
-        resources: Optional[Mapping[str, Any]] = None,
-        pre: Optional[List[BasePreprocessor]] = None,
+        name: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        pre: list[BasePreprocessor] | None = None,
         vectorized: bool = False,
     ) -> None:
         if callable(name):

@@ -4,7 +4,8 @@ An LF already encodes a region of the data its author cared about; the slice is
 "where the LF votes" (or "where it votes ``label``"), so LFs and SFs share one workflow.
 """
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from snorkel.labeling.lf.core import LabelingFunction
 
@@ -18,7 +19,7 @@ ABSTAIN = -1
 class _VotesOf:
     """Picklable predicate: does the LF's core function vote (``label``) on ``x``?"""
 
-    def __init__(self, lf_function: Callable[..., int], label: Optional[int]) -> None:
+    def __init__(self, lf_function: Callable[..., int], label: int | None) -> None:
         self.lf_function = lf_function
         self.label = label
 
@@ -30,7 +31,7 @@ class _VotesOf:
 
 
 def sf_from_lf(
-    lf: LabelingFunction, label: Optional[int] = None, name: Optional[str] = None
+    lf: LabelingFunction, label: int | None = None, name: str | None = None
 ) -> SlicingFunction:
     """Make an SF whose slice is where ``lf`` votes (any label, or only ``label``).
 
@@ -63,7 +64,9 @@ def sf_from_lf(
         raise TypeError(
             f"sf_from_lf expects a snorkel LabelingFunction; got {type(lf).__name__}"
         )
-    if label is not None and (isinstance(label, bool) or not isinstance(label, int) or label < 0):
+    if label is not None and (
+        isinstance(label, bool) or not isinstance(label, int) or label < 0
+    ):
         raise ValueError(f"label must be a non-negative int class label; got {label!r}")
     if name is None:
         name = lf.name if label is None else f"{lf.name}_{label}"

@@ -42,7 +42,9 @@ class NLPSlicingFunction(BaseNLPLabelingFunction, SlicingFunction):
     """
 
     @classmethod
-    def _create_preprocessor(cls, parameters: SpacyPreprocessorParameters) -> SpacyPreprocessor:
+    def _create_preprocessor(
+        cls, parameters: SpacyPreprocessorParameters
+    ) -> SpacyPreprocessor:
         return SpacyPreprocessor(**parameters._asdict())
 
 

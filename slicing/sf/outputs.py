@@ -6,7 +6,8 @@ is an error naming the SF, the row and the value; it is never coerced, because
 ``bool(-1)`` or ``bool("no")`` would silently put the row in the slice.
 """
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +27,15 @@ EXPECTED = "expected a bool (True/False, 0/1 or a numpy bool)"
 
 def describe_value(value: Any) -> str:
     """Show a value with its type for error messages: ``'yes' (str)``."""
-    text = repr(value)
+    if isinstance(value, np.generic):
+        text = repr(value.item())
+        type_name = f"numpy.{type(value).__name__}"
+    else:
+        text = repr(value)
+        type_name = type(value).__name__
     if len(text) > 80:
         text = text[:77] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{text} ({type_name})"
 
 
 def is_slice_indicator(value: Any) -> bool:
@@ -59,7 +65,9 @@ def point_output_to_bool(sf_name: str, value: Any, where: str = "a data point") 
         return value
     if is_slice_indicator(value):
         return bool(value)
-    raise SFOutputError(f"SF '{sf_name}' returned {describe_value(value)} for {where}; {EXPECTED}")
+    raise SFOutputError(
+        f"SF '{sf_name}' returned {describe_value(value)} for {where}; {EXPECTED}"
+    )
 
 
 def point_outputs_to_array(
@@ -90,7 +98,9 @@ def point_outputs_to_array(
         if not is_slice_indicator(value):
             _raise_bad_row(sf_name, outputs, row, describe_row)
     # All values valid but mixed in a way numpy did not type (e.g. object dtype).
-    return np.fromiter((bool(value) for value in outputs), dtype=np.bool_, count=len(outputs))
+    return np.fromiter(
+        (bool(value) for value in outputs), dtype=np.bool_, count=len(outputs)
+    )
 
 
 def frame_output_to_array(
@@ -127,7 +137,9 @@ def frame_output_to_array(
         if result.dtype == np.bool_:
             return result.to_numpy(dtype=np.bool_)
         values = result.to_numpy(dtype=object) if result.hasnans else result.to_numpy()
-    elif isinstance(result, (np.ndarray, list, tuple, pd.api.extensions.ExtensionArray)):
+    elif isinstance(
+        result, (np.ndarray, list, tuple, pd.api.extensions.ExtensionArray)
+    ):
         values = np.asarray(result, dtype=object if _has_missing(result) else None)
         if values.ndim != 1 or len(values) != n_rows:
             raise SFOutputError(
