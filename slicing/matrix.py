@@ -7,7 +7,8 @@ here also accept the int64 record arrays that ``snorkel.slicing`` returns, so co
 written against either package can consume both.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,8 @@ def slice_matrix_to_array(S: np.ndarray, copy: bool = False) -> np.ndarray:
     """
     names = slice_matrix_names(S)
     n_rows = S.shape[0]
-    all_bool = all(S.dtype.fields[name][0] == np.bool_ for name in names)
+    fields: Mapping[str, Any] = S.dtype.fields or {}
+    all_bool = all(fields[name][0] == np.bool_ for name in names)
     packed = S.dtype.itemsize == len(names)
     if all_bool and packed and S.ndim == 1 and S.strides[0] == S.dtype.itemsize:
         matrix = S.view(dtype=np.bool_, type=np.ndarray).reshape(n_rows, len(names))

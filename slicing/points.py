@@ -57,7 +57,7 @@ class MutableDataPoint(SimpleNamespace):
 
 
 @functools.lru_cache(maxsize=128)
-def row_type(columns: tuple[Hashable, ...]) -> type:
+def row_type(columns: tuple[Hashable, ...]) -> Any:
     """Return an immutable row class for these column labels (cached per column set).
 
     Rows are namedtuples (attribute access at C speed) that also take column labels

@@ -5,6 +5,7 @@ validated/converted to bool arrays in bulk (see ``slicing.sf.outputs``), so appl
 an SF costs little more than calling it.
 """
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -91,6 +92,45 @@ class FaultCounter:
         return ApplierMetadata(dict(zip(self.sf_names, self.counts)))
 
 
+class _LastPointCache:
+    """Preprocesses each data point once for all the SFs sharing a preprocessor list.
+
+    SFs run one after another on the same point object, so remembering the last
+    point (by identity) is enough; snorkel's ``memoize=True`` shares results the same
+    way. If preprocessing raises, it raises for every SF of the group on that point.
+    """
+
+    def __init__(self, preprocess: Callable[[Any], Any]) -> None:
+        self.preprocess = preprocess
+        self.last_point: Any = None
+        self.last_result: Any = None
+
+    def __call__(self, x: Any) -> Any:
+        if x is not self.last_point:
+            self.last_result = self.preprocess(x)
+            self.last_point = x
+        return self.last_result
+
+
+def point_calls(sfs: Sequence[SlicingFunction]) -> list[Callable[[Any], Any]]:
+    """One callable per SF computing its raw output for a data point.
+
+    SFs with the same preprocessors (the same objects, in the same order) share one
+    preprocessing pass per point instead of one deep copy per SF.
+    """
+    shared: dict[tuple[int, ...], _LastPointCache] = {}
+    calls: list[Callable[[Any], Any]] = []
+    for sf in sfs:
+        core = sf.core_function()
+        if sf.vectorized or not sf.preprocessors:
+            calls.append(core)
+            continue
+        key = tuple(id(p) for p in sf.preprocessors)
+        preprocess = shared.setdefault(key, _LastPointCache(sf.preprocess))
+        calls.append(lambda x, core=core, preprocess=preprocess: core(preprocess(x)))
+    return calls
+
+
 def run_point_sfs(
     points: Iterable[Any],
     sfs: Sequence[SlicingFunction],
@@ -105,8 +145,8 @@ def run_point_sfs(
     """
     outputs: list[list] = [[] for _ in sfs]
     calls = [
-        (sf_position, sf.point_function(), collected.append)
-        for sf_position, sf, collected in zip(sf_positions, sfs, outputs)
+        (sf_position, call, collected.append)
+        for sf_position, call, collected in zip(sf_positions, point_calls(sfs), outputs)
     ]
     for row, x in enumerate(points):
         for sf_position, call, append in calls:
@@ -118,6 +158,10 @@ def run_point_sfs(
         point_outputs_to_array(sf.name, collected, describe_row)
         for sf, collected in zip(sfs, outputs)
     ]
+
+
+def _describe_point(start: int, row: int) -> str:
+    return f"data point {start + row}"
 
 
 class BaseSFApplier:
@@ -223,7 +267,7 @@ class SFApplier(BaseSFApplier):
                     self._sfs,
                     positions,
                     faults,
-                    lambda row, start=start: f"data point {start + row}",
+                    functools.partial(_describe_point, start),
                 )
                 for position, column in enumerate(columns):
                     indicators[start : start + len(chunk), position] = column

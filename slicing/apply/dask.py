@@ -65,7 +65,8 @@ def _compute_blocks(
     if _is_client(scheduler):
         from distributed import as_completed
 
-        futures = scheduler.compute(tasks)
+        client: Any = scheduler
+        futures = client.compute(tasks)
         order = {future.key: position for position, future in enumerate(futures)}
         blocks: list[Block | None] = [None] * len(futures)
         with tqdm(

@@ -111,22 +111,26 @@ class SlicingFunction(LabelingFunction):
             return bool(self.apply_to_frame(frame)[0])
         return point_output_to_bool(self.name, super().__call__(x))
 
-    def point_function(self) -> Callable[[Any], Any]:
-        """The fastest callable computing this SF's raw output for one data point.
+    def core_function(self) -> Callable[[Any], Any]:
+        """The per-point function with its resources bound, without preprocessing.
 
-        Appliers use it in their hot loop and validate outputs in bulk afterwards.
+        Appliers use it in their hot loop (running the preprocessors themselves, see
+        :meth:`preprocess`) and validate outputs in bulk afterwards.
         """
         if self.vectorized:
             return self.__call__
-        f = (
-            functools.partial(self._f, **self._resources)
-            if self._resources
-            else self._f
-        )
-        if not self._pre:
-            return f
-        preprocess = self._preprocess_data_point
-        return lambda x: f(preprocess(x))
+        if self._resources:
+            return functools.partial(self._f, **self._resources)
+        return self._f
+
+    @property
+    def preprocessors(self) -> tuple:
+        """The snorkel preprocessors run on each point before the SF (may be empty)."""
+        return tuple(self._pre)
+
+    def preprocess(self, x: Any) -> Any:
+        """Run the preprocessors on ``x``; returns a new point, ``x`` is untouched."""
+        return self._preprocess_data_point(x)
 
     def apply_to_frame(self, frame: pd.DataFrame) -> np.ndarray:
         """Run a vectorized SF on a DataFrame; return a validated bool array.

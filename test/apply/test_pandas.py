@@ -165,3 +165,48 @@ def test_missing_values_reach_the_sf_as_nan():
     assert PandasSFApplier([no_text]).apply(df, progress_bar=False)[
         "no_text"
     ].tolist() == [False, True, True]
+
+
+def test_sfs_sharing_preprocessors_preprocess_each_row_once(comments):
+    calls = []
+
+    @preprocessor()
+    def add_words(x):
+        calls.append(x.text)
+        x.words = x.text.split()
+        return x
+
+    @slicing_function(pre=[add_words])
+    def one_word(x):
+        return len(x.words) == 1
+
+    @slicing_function(pre=[add_words])
+    def many_words(x):
+        return len(x.words) > 4
+
+    S = PandasSFApplier([one_word, many_words]).apply(comments, progress_bar=False)
+    assert len(calls) == len(comments)
+    assert S["one_word"].tolist() == [False, False, False, False, True]
+    assert S["many_words"].tolist() == [False, True, True, False, False]
+
+
+def test_failing_preprocessor_is_a_fault_of_every_sf_using_it(comments):
+    @preprocessor()
+    def picky(x):
+        if x.score == 0.5:
+            raise ValueError("no")
+        return x
+
+    @slicing_function(pre=[picky])
+    def a(x):
+        return True
+
+    @slicing_function(pre=[picky])
+    def b(x):
+        return True
+
+    S, meta = PandasSFApplier([a, b]).apply(
+        comments, progress_bar=False, fault_tolerant=True, return_meta=True
+    )
+    assert meta.faults == {"a": 1, "b": 1}
+    assert S["a"].tolist() == S["b"].tolist() == [True, True, False, True, True]
