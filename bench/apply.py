@@ -188,7 +188,7 @@ def dask_times(rows: int, partitions: int, worker_counts: list) -> dict:
     from slicing.apply.dask import DaskSFApplier
 
     sizes = [int(n) for n in np.diff(np.linspace(0, rows, partitions + 1).astype(int))]
-    meta = make_partition(0, 0)
+    meta = make_partition(0, 2).iloc[:0]
     times = {}
     for workers in worker_counts:
         with (

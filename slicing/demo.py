@@ -9,7 +9,7 @@ import pandas as pd
 
 from slicing.apply.pandas import PandasSFApplier
 from slicing.datasets.spam import load_spam
-from slicing.matrix import slice_matrix_to_dataframe
+from slicing.matrix import slice_matrix_names, slice_matrix_to_dataframe
 from slicing.sf.core import slicing_function
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     )
     print(f"{len(train)} training comments, {len(SFS)} slicing functions")
     print(
-        f"slice matrix: {S.dtype.itemsize} bytes a row, fields {list(S.dtype.names)}\n"
+        f"slice matrix: {S.dtype.itemsize} bytes a row, fields {slice_matrix_names(S)}\n"
     )
     print(table.to_string())
     print(f"\noverall spam rate: {train.label.mean():.3f}")

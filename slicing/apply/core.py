@@ -7,7 +7,7 @@ an SF costs little more than calling it.
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from snorkel.labeling.apply.core import ApplierMetadata
@@ -112,6 +112,12 @@ class _LastPointCache:
         return self.last_result
 
 
+def _preprocess_then_call(
+    preprocess: Callable[[Any], Any], core: Callable[[Any], Any], x: Any
+) -> Any:
+    return core(preprocess(x))
+
+
 def point_calls(sfs: Sequence[SlicingFunction]) -> list[Callable[[Any], Any]]:
     """One callable per SF computing its raw output for a data point.
 
@@ -127,7 +133,7 @@ def point_calls(sfs: Sequence[SlicingFunction]) -> list[Callable[[Any], Any]]:
             continue
         key = tuple(id(p) for p in sf.preprocessors)
         preprocess = shared.setdefault(key, _LastPointCache(sf.preprocess))
-        calls.append(lambda x, core=core, preprocess=preprocess: core(preprocess(x)))
+        calls.append(functools.partial(_preprocess_then_call, preprocess, core))
     return calls
 
 
@@ -216,6 +222,25 @@ class SFApplier(BaseSFApplier):
     >>> S["is_big"]
     array([False,  True])
     """
+
+    @overload
+    def apply(
+        self,
+        data_points: Sequence[Any],
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        return_meta: Literal[False] = ...,
+    ) -> np.recarray: ...
+
+    @overload
+    def apply(
+        self,
+        data_points: Sequence[Any],
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        *,
+        return_meta: Literal[True],
+    ) -> tuple[np.recarray, ApplierMetadata]: ...
 
     def apply(
         self,

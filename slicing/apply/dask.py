@@ -17,7 +17,7 @@ script from starting the cluster again inside every worker.
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import dask
 import dask.dataframe as dd
@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from slicing.apply.core import ApplyResult, BaseSFApplier, FaultCounter
+from slicing.apply.core import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.sf.core import SlicingFunction
 
-__all__ = ["DaskSFApplier", "PandasParallelSFApplier", "Scheduler"]
+__all__ = ["DaskSFApplier", "PandasParallelSFApplier", "Scheduler", "compute_in_order"]
 
 Scheduler = str | Any  # a scheduler name or a dask.distributed.Client
 Block = tuple[np.ndarray, list[int]]
@@ -58,9 +58,9 @@ def _is_client(scheduler: Any) -> bool:
     return hasattr(scheduler, "compute") and hasattr(scheduler, "gather")
 
 
-def _compute_blocks(
+def compute_in_order(
     tasks: list[Any], scheduler: Scheduler, progress_bar: bool, num_workers: int | None
-) -> list[Block]:
+) -> list[Any]:
     """Compute delayed blocks in order, with a progress bar over partitions."""
     if _is_client(scheduler):
         from distributed import as_completed
@@ -75,7 +75,7 @@ def _compute_blocks(
             for future in as_completed(futures):
                 blocks[order[future.key]] = future.result()
                 bar.update(1)
-        return blocks  # type: ignore[return-value]
+        return blocks
     if not isinstance(scheduler, str):
         raise TypeError(
             "scheduler must be 'threads', 'processes', 'synchronous' or a "
@@ -129,6 +129,29 @@ class DaskSFApplier(BaseSFApplier):
     >>> S["is_big"]
     array([False,  True,  True, False])
     """
+
+    @overload
+    def apply(
+        self,
+        df: dd.DataFrame,
+        scheduler: Scheduler = ...,
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        return_meta: Literal[False] = ...,
+        num_workers: int | None = ...,
+    ) -> np.recarray: ...
+
+    @overload
+    def apply(
+        self,
+        df: dd.DataFrame,
+        scheduler: Scheduler = ...,
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        *,
+        return_meta: Literal[True],
+        num_workers: int | None = ...,
+    ) -> tuple[np.recarray, ApplierMetadata]: ...
 
     def apply(
         self,
@@ -224,7 +247,7 @@ class DaskSFApplier(BaseSFApplier):
         return_meta: bool,
         num_workers: int | None,
     ) -> ApplyResult:
-        blocks = _compute_blocks(tasks, scheduler, progress_bar, num_workers)
+        blocks = compute_in_order(tasks, scheduler, progress_bar, num_workers)
         faults = FaultCounter(self._sf_names, fault_tolerant)
         for _, block_faults in blocks:
             faults.add(block_faults)
@@ -271,7 +294,30 @@ class PandasParallelSFApplier(DaskSFApplier):
             raise ValueError(f"n_parallel must be a positive int; got {n_parallel!r}")
         return n_parallel
 
-    def apply(  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def apply(
+        self,
+        df: pd.DataFrame,
+        n_parallel: int | None = ...,
+        scheduler: Scheduler = ...,
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        return_meta: Literal[False] = ...,
+    ) -> np.recarray: ...
+
+    @overload
+    def apply(
+        self,
+        df: pd.DataFrame,
+        n_parallel: int | None = ...,
+        scheduler: Scheduler = ...,
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        *,
+        return_meta: Literal[True],
+    ) -> tuple[np.recarray, ApplierMetadata]: ...
+
+    def apply(
         self,
         df: pd.DataFrame,
         n_parallel: int | None = None,

@@ -38,6 +38,7 @@ def slice_frame(
     row_offset: int | None = 0,
     partition: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    id_column: str | None = None,
 ) -> tuple[np.ndarray, list[int]]:
     """Apply SFs to ``frame``; return the ``(n, k)`` bool matrix and per-SF fault counts.
 
@@ -54,6 +55,8 @@ def slice_frame(
         ``None`` when unknown (Dask partitions).
     partition
         Partition number, for error messages.
+    id_column
+        Column holding row ids, named in error messages instead of index labels.
     on_chunk
         Called with the number of rows after each chunk (progress bars).
     """
@@ -74,7 +77,13 @@ def slice_frame(
     ]
     for start in range(0, n_rows, CHUNK_ROWS):
         chunk = frame.iloc[start : start + CHUNK_ROWS]
-        describe_row = _row_describer(chunk.index, start, row_offset, partition)
+        describe_row = _row_describer(
+            chunk.index if id_column is None else pd.Index(chunk[id_column]),
+            start,
+            row_offset,
+            partition,
+            "index label" if id_column is None else id_column,
+        )
         if fast or mutable:
             values = [chunk[column].tolist() for column in columns]
         if fast:
@@ -158,13 +167,17 @@ def _missing_column_hint(exc: Exception, columns: pd.Index) -> str:
 
 
 def _row_describer(
-    index: pd.Index, start: int, row_offset: int | None, partition: int | None
+    labels: pd.Index,
+    start: int,
+    row_offset: int | None,
+    partition: int | None,
+    label_name: str,
 ) -> Callable[[int], str]:
     def describe_row(row: int) -> str:
-        label = format_label(index[row])
+        label = f"{label_name} {format_label(labels[row])}"
         if row_offset is None:
-            return f"row {start + row} of partition {partition} (index label {label})"
+            return f"row {start + row} of partition {partition} ({label})"
         where = f" of partition {partition}" if partition is not None else ""
-        return f"row {row_offset + start + row}{where} (index label {label})"
+        return f"row {row_offset + start + row}{where} ({label})"
 
     return describe_row

@@ -1,9 +1,12 @@
 """SF applier for a pandas DataFrame."""
 
+from typing import Literal, overload
+
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from slicing.apply.core import ApplyResult, BaseSFApplier, FaultCounter
+from slicing.apply.core import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
 from slicing.apply.frame import check_frame_columns, slice_frame
 
 __all__ = ["PandasSFApplier"]
@@ -38,6 +41,25 @@ class PandasSFApplier(BaseSFApplier):
     >>> S["short_comment"], S["has_link"]
     (array([ True, False]), array([False,  True]))
     """
+
+    @overload
+    def apply(
+        self,
+        df: pd.DataFrame,
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        return_meta: Literal[False] = ...,
+    ) -> np.recarray: ...
+
+    @overload
+    def apply(
+        self,
+        df: pd.DataFrame,
+        progress_bar: bool = ...,
+        fault_tolerant: bool = ...,
+        *,
+        return_meta: Literal[True],
+    ) -> tuple[np.recarray, ApplierMetadata]: ...
 
     def apply(
         self,
