@@ -73,7 +73,7 @@ def test_distributed_client_matches_pandas_and_counts_faults():
     ddf = dd.from_pandas(df, npartitions=5, sort=False)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
