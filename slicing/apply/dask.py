@@ -48,10 +48,18 @@ def _slice_block(
 
 
 def _partition_columns(
-    frame: pd.DataFrame, sfs: Sequence[SlicingFunction], fault_tolerant: bool
+    frame: pd.DataFrame,
+    sfs: Sequence[SlicingFunction],
+    fault_tolerant: bool,
+    keep_columns: Sequence[str],
 ) -> pd.DataFrame:
     indicators, _ = slice_frame(frame, sfs, fault_tolerant, row_offset=None)
-    return pd.DataFrame(indicators, columns=[sf.name for sf in sfs], index=frame.index)
+    slices = pd.DataFrame(
+        indicators, columns=[sf.name for sf in sfs], index=frame.index
+    )
+    if not keep_columns:
+        return slices
+    return pd.concat([frame[list(keep_columns)], slices], axis=1)
 
 
 def _is_client(scheduler: Any) -> bool:
@@ -203,13 +211,21 @@ class DaskSFApplier(BaseSFApplier):
         )
 
     def slice_columns(
-        self, df: dd.DataFrame, fault_tolerant: bool = False
+        self,
+        df: dd.DataFrame,
+        fault_tolerant: bool = False,
+        keep_columns: Sequence[str] = (),
     ) -> dd.DataFrame:
         """Lazily slice a Dask DataFrame: one bool column per SF, aligned with ``df``.
 
         Built with ``map_partitions`` and an explicit ``meta``, so nothing runs until
         you compute or write it (e.g. ``.to_parquet(...)``), and SFs never see
         placeholder rows. Fault counts are only available from :meth:`apply`.
+
+        ``keep_columns`` (e.g. an id, the label, the prediction) are carried into the
+        result from the same partitions. Prefer this to assigning columns of ``df``
+        afterwards: Dask may partition two differently projected reads of the same
+        Parquet data differently, and such an assignment then fails.
 
         Examples
         --------
@@ -226,14 +242,21 @@ class DaskSFApplier(BaseSFApplier):
         1    True
         """
         df = _check_dask_frame(df)
-        meta = pd.DataFrame(
-            {name: pd.Series(dtype=np.bool_) for name in self._sf_names},
-            index=df._meta.index,
-        )
+        keep_columns = list(keep_columns)
+        missing = [column for column in keep_columns if column not in df.columns]
+        if missing:
+            raise KeyError(f"keep_columns {missing} are not columns of the DataFrame")
+        clashing = [column for column in keep_columns if column in self._sf_names]
+        if clashing:
+            raise ValueError(f"keep_columns {clashing} clash with SF names")
+        meta = _partition_columns(df._meta, [], fault_tolerant, keep_columns)
+        for name in self._sf_names:
+            meta[name] = pd.Series(dtype=np.bool_)
         return df.map_partitions(
             _partition_columns,
             self._sfs,
             fault_tolerant,
+            keep_columns,
             meta=meta,
             align_dataframes=False,
         )

@@ -216,10 +216,13 @@ def run_apply_job(
     frame = read_input(input_path, input_format, partition_size)
     _preflight(frame, sfs, id_column, fault_tolerant)
     output = Path(output_path)
+    # Partitions as they will be computed: Dask's graph optimisation may combine
+    # Parquet files, so count after it, not from ``frame.npartitions``.
+    parts = frame.to_delayed()
     job: dict[str, Any] = {
         "input": os.path.abspath(input_path),
         "sfs": [sf.name for sf in sfs],
-        "partitions": frame.npartitions,
+        "partitions": len(parts),
         "id_column": id_column,
         "fault_tolerant": fault_tolerant,
         "partition_size": partition_size,
@@ -236,7 +239,7 @@ def run_apply_job(
             id_column,
             fault_tolerant,
         )
-        for partition, part in enumerate(frame.to_delayed())
+        for partition, part in enumerate(parts)
         if partition not in finished
     ]
     with ExitStack() as stack:
@@ -247,7 +250,7 @@ def run_apply_job(
         input=input_path,
         output=str(output),
         sfs=job["sfs"],
-        partitions=frame.npartitions,
+        partitions=len(parts),
         resumed_partitions=len(finished),
     )
     summary.rows = sum(stats["rows"] for stats in all_stats)
