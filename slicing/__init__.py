@@ -20,7 +20,12 @@ from slicing.matrix import (
     slice_matrix_to_dataframe,
     validate_slice_matrix,
 )
+from slicing.monitor.analysis import SFAnalysis, slice_sizes_by_split
+from slicing.monitor.compare import compare_slice_scores
 from slicing.monitor.dataframe import slice_dataframe
+from slicing.monitor.paired import compare_models
+from slicing.monitor.scores import SliceScorer, slice_scores
+from slicing.monitor.table import format_slice_scores
 from slicing.sf.core import SlicingFunction, slicing_function
 from slicing.sf.from_lf import sf_from_lf
 
@@ -28,6 +33,10 @@ __version__ = "0.1.0"
 
 # name -> module defining it; imported lazily by ``__getattr__``.
 _LAZY_NAMES = {
+    "dask_slice_scores": "slicing.monitor.dask_scores",
+    "plot_slice_scores": "slicing.monitor.plots",
+    "plot_slice_comparison": "slicing.monitor.plots",
+    "plot_slice_overlap": "slicing.monitor.plots",
     "DaskSFApplier": "slicing.apply.dask",
     "PandasParallelSFApplier": "slicing.apply.dask",
     "NLPSlicingFunction": "slicing.sf.nlp",
@@ -49,6 +58,17 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "SFAnalysis",
+    "SliceScorer",
+    "compare_models",
+    "compare_slice_scores",
+    "format_slice_scores",
+    "slice_scores",
+    "slice_sizes_by_split",
+    "dask_slice_scores",
+    "plot_slice_scores",
+    "plot_slice_comparison",
+    "plot_slice_overlap",
     "ApplierMetadata",
     "SFApplicationError",
     "SFApplier",

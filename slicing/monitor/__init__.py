@@ -1,5 +1,43 @@
-"""Monitoring: select a slice's rows, score any model per slice, analyse SFs."""
+"""Monitoring: select a slice's rows, score any model per slice, compare, analyse SFs.
 
+``dask_slice_scores`` (Dask) and the plots (matplotlib) are imported on first use.
+"""
+
+import importlib
+from typing import Any
+
+from slicing.monitor.analysis import SFAnalysis, slice_sizes_by_split
+from slicing.monitor.compare import compare_slice_scores
 from slicing.monitor.dataframe import slice_dataframe
+from slicing.monitor.intervals import wilson_interval
+from slicing.monitor.paired import compare_models
+from slicing.monitor.scores import SliceScorer, slice_scores
+from slicing.monitor.table import format_slice_scores
 
-__all__ = ["slice_dataframe"]
+_LAZY_NAMES = {
+    "dask_slice_scores": "slicing.monitor.dask_scores",
+    "plot_slice_scores": "slicing.monitor.plots",
+    "plot_slice_comparison": "slicing.monitor.plots",
+    "plot_slice_overlap": "slicing.monitor.plots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'slicing.monitor' has no attribute {name!r}")
+    return getattr(importlib.import_module(module_name), name)
+
+
+__all__ = [
+    "SFAnalysis",
+    "SliceScorer",
+    "compare_models",
+    "compare_slice_scores",
+    "format_slice_scores",
+    "slice_dataframe",
+    "slice_scores",
+    "slice_sizes_by_split",
+    "wilson_interval",
+    *_LAZY_NAMES,
+]
