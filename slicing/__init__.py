@@ -12,6 +12,16 @@ from typing import Any
 
 from slicing.apply.core import ApplierMetadata, SFApplier
 from slicing.apply.pandas import PandasSFApplier
+from slicing.discover import (
+    DiscoveredSlice,
+    DiscoveryResult,
+    Predicate,
+    PredicateSpace,
+    build_predicate_space,
+    find_embedding_slices,
+    find_slices,
+    to_sfs,
+)
 from slicing.errors import SFApplicationError, SFOutputError
 from slicing.matrix import (
     make_slice_matrix,
@@ -58,6 +68,14 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DiscoveredSlice",
+    "DiscoveryResult",
+    "Predicate",
+    "PredicateSpace",
+    "build_predicate_space",
+    "find_embedding_slices",
+    "find_slices",
+    "to_sfs",
     "SFAnalysis",
     "SliceScorer",
     "compare_models",

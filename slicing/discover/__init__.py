@@ -1,0 +1,35 @@
+"""Slice discovery: find the slices where a model errs and hand them back as SFs.
+
+- :func:`find_slices`: SliceLine-style search over conjunctions of predicates on
+  tabular columns (pandas or Dask), exact top-k with pruning;
+- :func:`find_embedding_slices`: error-aware clustering of embeddings (Domino-style)
+  for data without useful columns, served by nearest centroid;
+- every result is a :class:`DiscoveryResult` whose slices have a statistics row
+  (``.table()``) and become vectorized ``SlicingFunction``s (``.to_sfs()``).
+"""
+
+from slicing.discover.embedding import ErrorAwareMixture, find_embedding_slices
+from slicing.discover.predicates import (
+    Feature,
+    Predicate,
+    PredicateSpace,
+    build_predicate_space,
+)
+from slicing.discover.result import DiscoveredSlice, DiscoveryResult
+from slicing.discover.search import find_slices
+from slicing.discover.to_sfs import ConjunctionMask, NearestCentroidMask, to_sfs
+
+__all__ = [
+    "ConjunctionMask",
+    "DiscoveredSlice",
+    "DiscoveryResult",
+    "ErrorAwareMixture",
+    "Feature",
+    "NearestCentroidMask",
+    "Predicate",
+    "PredicateSpace",
+    "build_predicate_space",
+    "find_embedding_slices",
+    "find_slices",
+    "to_sfs",
+]

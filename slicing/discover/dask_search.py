@@ -1,0 +1,162 @@
+"""Slice search on a Dask DataFrame: one pass of reductions per lattice level.
+
+Each partition is encoded once (its ``(rows, features)`` code matrix and its errors)
+and kept by Dask (``persist``); every level then sends the feature combinations to
+evaluate to all partitions, each returns the bucket statistics of its rows, and a
+tree of additions brings them to the client. Only those small arrays travel;
+predicates are built from a sample of rows, statistics are exact.
+"""
+
+from typing import Any
+
+import dask
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from slicing.discover.aggregate import BucketStats, aggregate_buckets, combine_stats
+from slicing.discover.lattice import Evaluator
+from slicing.discover.predicates import PredicateSpace
+from slicing.discover.search import SearchData
+
+__all__ = ["DaskSearchData"]
+
+Encoded = tuple[np.ndarray, np.ndarray]
+
+
+def _error_summary(frame: pd.DataFrame, column: str) -> tuple[int, float, bool, str]:
+    """Rows, error sum, whether all errors are 0/1, and the first bad value (or "")."""
+    values = frame[column].to_numpy()
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+        return len(values), 0.0, False, f"dtype {values.dtype}"
+    values = values.astype(np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        return len(values), 0.0, False, repr(float(values[np.flatnonzero(bad)[0]]))
+    binary = bool(np.isin(values, (0.0, 1.0)).all())
+    return len(values), float(values.sum()), binary, ""
+
+
+def _encode(frame: pd.DataFrame, space: PredicateSpace, column: str) -> Encoded:
+    return space.encode(frame), frame[column].to_numpy(dtype=np.float64)
+
+
+def _aggregate(
+    encoded: Encoded,
+    feature_tuples: np.ndarray,
+    cardinalities: np.ndarray,
+    binary: bool,
+    with_maxima: bool,
+) -> BucketStats:
+    codes, errors = encoded
+    return aggregate_buckets(
+        codes, errors, feature_tuples, cardinalities, binary, with_maxima
+    )
+
+
+def _tree_sum(parts: list[Any]) -> Any:
+    """Delayed pairwise sum of delayed statistics (depth log2 of the partitions)."""
+    combine = dask.delayed(combine_stats, pure=True)
+    while len(parts) > 1:
+        paired = [combine(a, b) for a, b in zip(parts[0::2], parts[1::2])]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+class DaskSearchData(SearchData):
+    """A Dask DataFrame with an error column, searched with one pass per level.
+
+    Parameters
+    ----------
+    frame
+        The data, with the errors in column ``errors``.
+    errors
+        Name of the error column (0/1 errors or non-negative losses).
+    scheduler
+        ``"threads"``, ``"processes"``, ``"synchronous"``, a
+        ``distributed.Client``, or ``None`` for Dask's default.
+    sample_rows
+        Rows sampled to build predicates.
+    """
+
+    def __init__(
+        self, frame: Any, errors: Any, scheduler: Any, sample_rows: int
+    ) -> None:
+        if not isinstance(errors, str):
+            raise TypeError(
+                "on a Dask DataFrame, errors must be the name of a column; got "
+                f"{type(errors).__name__}"
+            )
+        if errors not in frame.columns:
+            raise KeyError(
+                f"errors column {errors!r} is not in the frame; it has "
+                f"{list(frame.columns)}"
+            )
+        self.frame = frame
+        self.error_column = errors
+        self.scheduler = scheduler
+        self.sample_rows = sample_rows
+        self.columns = list(frame.columns)
+        self._partitions = frame.to_delayed()
+        summary = dask.delayed(_error_summary, pure=True)
+        summaries = self._compute(*[summary(p, errors) for p in self._partitions])
+        bad = [note for *_, note in summaries if note]
+        if bad:
+            raise ValueError(
+                f"errors column {errors!r} must hold finite non-negative numbers; "
+                f"got {bad[0]}"
+            )
+        self.n_rows = sum(rows for rows, *_ in summaries)
+        if self.n_rows == 0:
+            raise ValueError("the DataFrame is empty: there are no rows to search")
+        self.mean_error = sum(total for _, total, *_ in summaries) / self.n_rows
+        self.binary = all(binary for _, _, binary, _ in summaries)
+        self._sample: pd.DataFrame | None = None
+
+    def _compute(self, *tasks: Any) -> list[Any]:
+        if hasattr(self.scheduler, "compute") and hasattr(self.scheduler, "gather"):
+            return list(self.scheduler.gather(self.scheduler.compute(list(tasks))))
+        options = {} if self.scheduler is None else {"scheduler": self.scheduler}
+        return list(dask.compute(*tasks, **options))
+
+    def _persist(self, tasks: list[Any]) -> list[Any]:
+        if hasattr(self.scheduler, "persist") and hasattr(self.scheduler, "gather"):
+            return list(self.scheduler.persist(tasks))
+        options = {} if self.scheduler is None else {"scheduler": self.scheduler}
+        return list(dask.persist(*tasks, **options))
+
+    def predicate_frame(self) -> pd.DataFrame:
+        if self._sample is None:
+            share = min(1.0, self.sample_rows / self.n_rows)
+            sampled = (
+                self.frame
+                if share >= 1
+                else self.frame.sample(frac=share, random_state=0)
+            )
+            [self._sample] = self._compute(sampled)
+        return self._sample
+
+    def sample_share(self) -> float:
+        return len(self.predicate_frame()) / self.n_rows
+
+    def evaluator(self, space: PredicateSpace, progress: tqdm) -> Evaluator:
+        encode = dask.delayed(_encode, pure=True)
+        encoded = self._persist(
+            [encode(part, space, self.error_column) for part in self._partitions]
+        )
+        aggregate = dask.delayed(_aggregate, pure=True)
+
+        def evaluate(feature_tuples: np.ndarray, with_maxima: bool) -> BucketStats:
+            progress.total += len(feature_tuples)
+            progress.refresh()
+            parts = [
+                aggregate(
+                    chunk, feature_tuples, space.cardinalities, self.binary, with_maxima
+                )
+                for chunk in encoded
+            ]
+            [total] = self._compute(_tree_sum(parts))
+            progress.update(len(feature_tuples))
+            return total
+
+        return evaluate

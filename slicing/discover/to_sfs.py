@@ -1,0 +1,152 @@
+"""Discovered slices as vectorized ``SlicingFunction``s.
+
+A slice's membership test is a small picklable callable (so the SFs run on Dask
+process and ``distributed`` workers): :class:`ConjunctionMask` for a conjunction of
+predicates, :class:`NearestCentroidMask` for a cluster of an embedding. Either takes
+a whole DataFrame and returns one bool per row, so the SF is ``vectorized=True`` and
+also works on a single data point.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from slicing.discover.naming import unique_names
+from slicing.discover.predicates import Predicate
+from slicing.sf.core import SlicingFunction
+
+if TYPE_CHECKING:
+    from slicing.discover.result import DiscoveredSlice
+
+__all__ = ["ConjunctionMask", "NameStyle", "NearestCentroidMask", "to_sfs"]
+
+NameStyle = Literal["readable", "identifier"]
+Embedder = Callable[[pd.DataFrame], np.ndarray]
+
+
+class ConjunctionMask:
+    """Rows satisfying every predicate of a conjunction.
+
+    Examples
+    --------
+    >>> mask = ConjunctionMask([Predicate("video", "equals", 5),
+    ...                         Predicate("n_words", "range", high=5.0)])
+    >>> mask(pd.DataFrame({"video": [5, 5, 1], "n_words": [3, 9, 3]}))
+    array([ True, False, False])
+    """
+
+    def __init__(self, predicates: Sequence[Predicate]) -> None:
+        if not predicates:
+            raise ValueError("a conjunction needs at least one predicate; got none")
+        self.predicates = tuple(predicates)
+
+    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
+        inside = self.predicates[0].mask(frame)
+        for predicate in self.predicates[1:]:
+            inside = inside & predicate.mask(frame)
+        return inside
+
+
+class NearestCentroidMask:
+    """Rows whose embedding is nearest (Euclidean) to centroid ``cluster``.
+
+    Parameters
+    ----------
+    centroids
+        ``(clusters, dim)`` centroids.
+    cluster
+        Index of this slice's centroid.
+    embed
+        Name of a column holding one vector per row, or a function mapping a
+        DataFrame to its ``(n, dim)`` embeddings (for instance a model's encoder).
+
+    Examples
+    --------
+    >>> mask = NearestCentroidMask(np.array([[0.0, 0.0], [5.0, 5.0]]), 1, "emb")
+    >>> mask(pd.DataFrame({"emb": [np.array([4.0, 6.0]), np.array([1.0, 0.0])]}))
+    array([ True, False])
+    """
+
+    def __init__(self, centroids: np.ndarray, cluster: int, embed: str | Embedder):
+        self.centroids = np.asarray(centroids, dtype=np.float64)
+        self.cluster = int(cluster)
+        self.embed = embed
+
+    def embeddings(self, frame: pd.DataFrame) -> np.ndarray:
+        """The ``(n, dim)`` embeddings of the rows of ``frame``."""
+        if callable(self.embed):
+            vectors = np.asarray(self.embed(frame), dtype=np.float64)
+        else:
+            if self.embed not in frame.columns:
+                raise KeyError(
+                    f"embedding column {self.embed!r} is not in the frame; it has "
+                    f"{list(frame.columns)}"
+                )
+            column = frame[self.embed].to_numpy()
+            vectors = np.stack(list(column)) if len(column) else np.empty((0, 0))
+            vectors = vectors.astype(np.float64)
+        if len(frame) and vectors.shape != (len(frame), self.centroids.shape[1]):
+            raise ValueError(
+                f"embeddings have shape {vectors.shape}; expected "
+                f"({len(frame)}, {self.centroids.shape[1]})"
+            )
+        return vectors
+
+    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
+        if len(frame) == 0:
+            return np.zeros(0, dtype=np.bool_)
+        return nearest_centroid(self.embeddings(frame), self.centroids) == self.cluster
+
+
+def nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Index of the nearest centroid of each vector (squared Euclidean distance)."""
+    distances = (
+        (vectors**2).sum(axis=1)[:, None]
+        - 2 * vectors @ centroids.T
+        + (centroids**2).sum(axis=1)[None, :]
+    )
+    return np.argmin(distances, axis=1)
+
+
+def to_sfs(
+    slices: Sequence["DiscoveredSlice"], name_style: NameStyle = "readable"
+) -> list[SlicingFunction]:
+    """Vectorized SFs for discovered slices, with unique names.
+
+    Parameters
+    ----------
+    slices
+        Discovered slices (a ``DiscoveryResult`` or a list of its items).
+    name_style
+        ``"readable"`` (``video=5 & n_words<5``) or ``"identifier"``
+        (``video_eq_5__n_words_lt_5``, safe as a task or file name); see
+        :mod:`slicing.discover.naming`.
+
+    Returns
+    -------
+    list[SlicingFunction]
+
+    Examples
+    --------
+    >>> from slicing.discover.result import DiscoveredSlice
+    >>> item = DiscoveredSlice(
+    ...     name="video=5", identifier="video_eq_5", size=2, error=0.5,
+    ...     error_low=0.1, error_high=0.9, error_lift=2.0, score=1.0, level=1,
+    ...     mask=ConjunctionMask([Predicate("video", "equals", 5)]))
+    >>> [sf] = to_sfs([item], name_style="identifier")
+    >>> sf.name, sf.apply_to_frame(pd.DataFrame({"video": [5, 1]}))
+    ('video_eq_5', array([ True, False]))
+    """
+    if name_style not in ("readable", "identifier"):
+        raise ValueError(
+            f"name_style must be 'readable' or 'identifier'; got {name_style!r}"
+        )
+    raw_names = [
+        item.name if name_style == "readable" else item.identifier for item in slices
+    ]
+    return [
+        SlicingFunction(name, item.mask, vectorized=True)
+        for name, item in zip(unique_names(raw_names), slices)
+    ]
