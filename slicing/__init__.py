@@ -3,8 +3,9 @@
 Write slicing functions (SFs), apply them to data to get a slice matrix, monitor any
 model per slice, and train slice-aware models on Snorkel's ``MultitaskClassifier``.
 
-Names backed by torch, Dask or spaCy are imported on first use, so that
-``from slicing import PandasSFApplier`` stays light (no torch in Dask workers).
+Names backed by torch (the slice-aware model), Dask, matplotlib or spaCy are imported
+on first use, so that ``from slicing import PandasSFApplier`` stays light (no torch in
+Dask workers).
 """
 
 import importlib
@@ -43,6 +44,12 @@ __version__ = "0.1.0"
 
 # name -> module defining it; imported lazily by ``__getattr__``.
 _LAZY_NAMES = {
+    "SliceAwareClassifier": "slicing.classifier",
+    "collate_stacked": "slicing.classifier",
+    "convert_to_slice_tasks": "slicing.tasks",
+    "add_slice_labels": "slicing.tasks",
+    "SliceCombinerModule": "slicing.modules.slice_combiner",
+    "SliceHeadsModule": "slicing.modules.slice_heads",
     "dask_slice_scores": "slicing.monitor.dask_scores",
     "plot_slice_scores": "slicing.monitor.plots",
     "plot_slice_comparison": "slicing.monitor.plots",
@@ -68,6 +75,12 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "SliceAwareClassifier",
+    "SliceCombinerModule",
+    "SliceHeadsModule",
+    "add_slice_labels",
+    "collate_stacked",
+    "convert_to_slice_tasks",
     "DiscoveredSlice",
     "DiscoveryResult",
     "Predicate",

@@ -1,0 +1,384 @@
+"""The synthetic study of Chen et al. (2019), section 3.3: F1 overall and per slice.
+
+Data: points uniform in [-1, 1]^2, label ``x0 + x1 > 0``, and two small discs
+centred on the boundary (critical slices, ~3% and ~1.5% of the data) whose labels
+are inverted. SFs return disc membership; with ``--noise p`` each SF misses a
+fraction ``p`` of its slice and a fraction ``p`` of its outputs are false positives
+drawn from outside the slice. F1 is measured on a fresh test set against true
+membership.
+
+Contenders share the backbone (2-layer MLP, d = 13), optimiser (Adam), batch size,
+gradient clipping (1.0, snorkel ``Trainer``'s default), epochs and the training loop
+(``calculate_loss`` of each model summed, on tensor-indexed batches, the same for
+all): VANILLA, HPS (a head per slice on a shared backbone), MoE (a full expert per
+slice plus a slice-supervised gate), ours (``slicing.SliceAwareClassifier``) and
+``snorkel.slicing.SliceAwareClassifier``.
+
+Threads: ``torch.set_num_threads(1)`` (tiny models; more threads only add
+contention on this 2-core machine). Run under the shared lock:
+
+    flock /tmp/slicing-bench.lock python bench/synthetic.py --seeds 5 --epochs 150
+"""
+
+import argparse
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from snorkel.analysis import metric_score
+from snorkel.classification import DictDataset
+from snorkel.slicing import SliceAwareClassifier as SnorkelSliceAwareClassifier
+from torch import nn
+
+from bench.report import machine_line, markdown_table, write_section
+from slicing.classifier import SliceAwareClassifier
+from slicing.matrix import make_slice_matrix
+from slicing.modules.losses import slice_losses
+from slicing.modules.slice_combiner import SliceCombinerModule
+
+HIDDEN = 13
+SLICE_NAMES = ["s1", "s2"]
+# (centre, fraction of the square covered); both centres lie on x0 + x1 = 0
+DISCS = [((0.4, -0.4), 0.03), ((-0.55, 0.55), 0.015)]
+
+
+@dataclass
+class Data:
+    X: torch.Tensor
+    Y: torch.Tensor
+    true_slices: np.ndarray  # (n, 2) bool, real membership
+    sf_slices: np.ndarray  # (n, 2) bool, what the (possibly noisy) SFs say
+
+
+def make_data(n_points: int, seed: int, noise: float) -> Data:
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n_points, 2))
+    Y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    true_slices = np.zeros((n_points, len(DISCS)), dtype=bool)
+    for index, (centre, fraction) in enumerate(DISCS):
+        radius = np.sqrt(fraction * 4 / np.pi)
+        true_slices[:, index] = np.linalg.norm(X - np.array(centre), axis=1) < radius
+        Y[true_slices[:, index]] = 1 - Y[true_slices[:, index]]
+    sf_slices = true_slices.copy()
+    if noise > 0:
+        for index in range(len(DISCS)):
+            members = np.flatnonzero(true_slices[:, index])
+            outsiders = np.flatnonzero(~true_slices[:, index])
+            n_wrong = int(round(noise * len(members)))
+            sf_slices[rng.choice(members, n_wrong, replace=False), index] = False
+            sf_slices[rng.choice(outsiders, n_wrong, replace=False), index] = True
+    return Data(
+        torch.tensor(X, dtype=torch.float32),
+        torch.from_numpy(Y),
+        true_slices,
+        sf_slices,
+    )
+
+
+def backbone() -> nn.Module:
+    return nn.Sequential(
+        nn.Linear(2, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU()
+    )
+
+
+# --------------------------------------------------------------------- contenders
+class Vanilla(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body, self.head = backbone(), nn.Linear(HIDDEN, 2)
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(X))
+
+    def loss(
+        self, X: torch.Tensor, Y: torch.Tensor, membership: torch.Tensor
+    ) -> torch.Tensor:
+        return F.cross_entropy(self.logits(X), Y)
+
+
+class HardParameterSharing(nn.Module):
+    """Shared backbone; one head per slice trained on its members, and the base
+    slice's head (trained on all rows) makes the prediction."""
+
+    def __init__(self, n_slices: int) -> None:
+        super().__init__()
+        self.body, self.n_heads = backbone(), n_slices + 1
+        self.heads = nn.Linear(HIDDEN, 2 * self.n_heads)
+
+    def _all_logits(self, X: torch.Tensor) -> torch.Tensor:
+        return self.heads(self.body(X)).view(len(X), self.n_heads, 2)
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        return self._all_logits(X)[:, -1]
+
+    def loss(
+        self, X: torch.Tensor, Y: torch.Tensor, membership: torch.Tensor
+    ) -> torch.Tensor:
+        no_indicator = torch.zeros(len(X), self.n_heads)
+        _, head_losses = slice_losses(no_indicator, self._all_logits(X), membership, Y)
+        return head_losses
+
+
+class MixtureOfExperts(nn.Module):
+    """A full copy of the model per slice (and the base) plus a slice-supervised gate."""
+
+    def __init__(self, n_slices: int) -> None:
+        super().__init__()
+        self.experts = nn.ModuleList([Vanilla() for _ in range(n_slices + 1)])
+        self.gate = nn.Linear(2, n_slices + 1)
+
+    def _parts(
+        self, X: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        expert_logits = torch.stack(
+            [expert.logits(X) for expert in self.experts], dim=1
+        )
+        gate_logits = self.gate(X)
+        mixture = (
+            F.softmax(gate_logits, 1).unsqueeze(-1) * F.softmax(expert_logits, -1)
+        ).sum(1)
+        return mixture, expert_logits, gate_logits
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        return self._parts(X)[0].clamp_min(1e-8).log()
+
+    def loss(
+        self, X: torch.Tensor, Y: torch.Tensor, membership: torch.Tensor
+    ) -> torch.Tensor:
+        mixture, expert_logits, gate_logits = self._parts(X)
+        gate_loss, expert_loss = slice_losses(gate_logits, expert_logits, membership, Y)
+        return F.nll_loss(mixture.clamp_min(1e-8).log(), Y) + gate_loss + expert_loss
+
+
+class SnorkelStyle(nn.Module):
+    """Adapter: a MultitaskClassifier trained through its own ``calculate_loss``."""
+
+    def __init__(self, model: nn.Module, Y_dict: dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self.model, self.Y_dict = model, Y_dict
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        outputs = self.model.forward({"input_data": X}, ["task"])
+        return outputs[self.model.op_sequences["task"][-1].name]
+
+    def batch_loss(self, rows: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        Y_batch = {name: labels[rows] for name, labels in self.Y_dict.items()}
+        losses, _ = self.model.calculate_loss({"input_data": X}, Y_batch)
+        return torch.stack(list(losses.values())).sum()
+
+
+def build(name: str, data: Data, options: dict) -> nn.Module:
+    n_slices = len(SLICE_NAMES)
+    if name == "VANILLA":
+        return Vanilla()
+    if name == "HPS":
+        return HardParameterSharing(n_slices)
+    if name == "MoE":
+        return MixtureOfExperts(n_slices)
+    dataset = DictDataset.from_tensors(data.X, data.Y, "train")
+    if name.startswith(("ours", "naive")):
+        options = dict(options)
+        share_final_head = options.pop("share_final_head", True)
+        balance_indicators = options.pop("balance_indicators", True)
+        model = SliceAwareClassifier(
+            backbone(),
+            HIDDEN,
+            SLICE_NAMES,
+            combiner=SliceCombinerModule(**options),
+            share_final_head=share_final_head,
+            balance_indicators=balance_indicators,
+        )
+        S = make_slice_matrix(data.sf_slices, SLICE_NAMES)
+    else:
+        model = SnorkelSliceAwareClassifier(backbone(), HIDDEN, SLICE_NAMES, device=-1)
+        S = np.rec.fromarrays(
+            [data.sf_slices[:, j].astype(np.int64) for j in range(n_slices)],
+            names=SLICE_NAMES,
+        )
+    loader = model.make_slice_dataloader(dataset, S)
+    return SnorkelStyle(model, loader.dataset.Y_dict)
+
+
+def train(
+    model: nn.Module, data: Data, epochs: int, lr: float, batch_size: int
+) -> None:
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    membership = torch.from_numpy(
+        np.concatenate([data.sf_slices, np.ones((len(data.Y), 1), bool)], axis=1)
+    )
+    model.train()
+    for _ in range(epochs):
+        for rows in torch.randperm(len(data.Y)).split(batch_size):
+            X = data.X[rows]
+            if isinstance(model, SnorkelStyle):
+                loss = model.batch_loss(rows, X)
+            else:
+                loss = model.loss(X, data.Y[rows], membership[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+
+
+@torch.no_grad()
+def f1_scores(model: nn.Module, data: Data) -> list[float]:
+    model.eval()
+    preds = model.logits(data.X).argmax(dim=1).numpy()
+    golds = data.Y.numpy()
+    masks = [np.ones(len(golds), bool)] + [
+        data.true_slices[:, j] for j in range(len(SLICE_NAMES))
+    ]
+    return [100 * metric_score(golds[m], preds[m], metric="f1") for m in masks]
+
+
+def run(
+    contenders: dict[str, dict],
+    seeds: int,
+    epochs: int,
+    lr: float,
+    noise: float,
+    n_points: int,
+    batch_size: int,
+    progress: Callable[[str], None],
+) -> dict[str, np.ndarray]:
+    """F1 (overall, s1, s2) per contender and seed: ``{name: (seeds, 3)}``."""
+    results: dict[str, list[list[float]]] = {name: [] for name in contenders}
+    for seed in range(seeds):
+        train_data = make_data(n_points, seed, noise)
+        test_data = make_data(n_points, 1000 + seed, 0.0)
+        for name, options in contenders.items():
+            torch.manual_seed(seed)
+            started = time.perf_counter()
+            model = build(name, train_data, options)
+            train(model, train_data, epochs, lr, batch_size)
+            scores = f1_scores(model, test_data)
+            results[name].append(scores)
+            progress(
+                f"lr={lr} noise={noise} seed={seed} {name}: "
+                + "/".join(f"{s:.1f}" for s in scores)
+                + f" ({time.perf_counter() - started:.0f} s)"
+            )
+    return {name: np.array(rows) for name, rows in results.items()}
+
+
+def table(results: dict[str, np.ndarray], reference: dict[str, str]) -> str:
+    rows = []
+    for name, scores in results.items():
+        mean, std = scores.mean(axis=0), scores.std(axis=0)
+        cells = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean, std, strict=True)]
+        slice_gain = scores[:, 1:].mean() - results["VANILLA"][:, 1:].mean()
+        rows.append([name, *cells, f"{slice_gain:+.1f}", reference.get(name, "")])
+    return markdown_table(
+        [
+            "model",
+            "F1 overall",
+            "F1 s1",
+            "F1 s2",
+            "slice F1 vs VANILLA",
+            "paper (overall/s1/s2)",
+        ],
+        rows,
+    )
+
+
+PAPER = {
+    "VANILLA": "96.6/52.9/68.8",
+    "HPS": "96.7/50.0/75.0",
+    "MoE": "98.5/88.2/87.5",
+    "ours": "97.9/91.2/81.3 (SBL)",
+}
+
+MAIN_CONTENDERS: dict[str, dict] = {
+    "VANILLA": {},
+    "HPS": {},
+    "MoE": {},
+    "ours": {},
+    "snorkel.slicing": {},
+}
+
+ABLATION_CONTENDERS: dict[str, dict] = {
+    "VANILLA": {},
+    "ours (default)": {},
+    "ours, separate final head h": {"share_final_head": False},
+    "ours, unbalanced indicator loss": {"balance_indicators": False},
+    "ours, indicator detached from attention gradient": {"detach_indicator": True},
+    "ours, confidence carries attention gradient": {"detach_confidence": False},
+    "ours, raw indicator logit as Q": {"indicator_score": "logit"},
+    "ours, temperature 2": {"temperature": 2.0},
+    "naive paper-literal (separate h, raw logit Q, all gradients)": {
+        "share_final_head": False,
+        "balance_indicators": False,
+        "indicator_score": "logit",
+        "detach_indicator": False,
+        "detach_confidence": False,
+    },
+    "ours, indicator only": {"mode": "indicator"},
+    "ours, confidence only": {"mode": "confidence"},
+    "ours, uniform": {"mode": "uniform"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--lrs", type=float, nargs="+", default=[0.01, 0.001])
+    parser.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.4])
+    parser.add_argument("--n-points", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--ablation", action="store_true", help="compare attention variants of ours"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="2 seeds, 10 epochs, 4,000 points"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not write BENCHMARKS.md"
+    )
+    parser.add_argument(
+        "--section",
+        help="BENCHMARKS.md section to write (default: synthetic or synthetic_ablation)",
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.epochs, args.n_points = 2, 10, 4_000
+    torch.set_num_threads(1)
+    logging.disable(logging.INFO)
+    contenders = ABLATION_CONTENDERS if args.ablation else MAIN_CONTENDERS
+
+    sections = []
+    for noise in args.noise:
+        for lr in args.lrs:
+            results = run(
+                contenders,
+                args.seeds,
+                args.epochs,
+                lr,
+                noise,
+                args.n_points,
+                args.batch_size,
+                print,
+            )
+            title = f"lr {lr}, SF noise {noise:.0%}"
+            body = table(results, {} if args.ablation else PAPER)
+            print(f"\n### {title}\n\n{body}\n", flush=True)
+            sections.append(f"### {title}\n\n{body}")
+
+    name = args.section or ("synthetic_ablation" if args.ablation else "synthetic")
+    header = (
+        f"## Synthetic study{' – attention ablation' if args.ablation else ''} "
+        f"(`bench/synthetic.py`)\n\n{machine_line()} {args.n_points} training and "
+        f"{args.n_points} test points, {args.seeds} seeds, {args.epochs} epochs, batch "
+        f"{args.batch_size}, Adam, grad clip 1.0, `torch.set_num_threads(1)`. F1 x 100, "
+        "mean ± std over seeds; slices scored on true membership.\n\n"
+    )
+    if not args.no_write:
+        write_section(name, header + "\n\n".join(sections))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Indicator and predictor losses of all slices, as batched tensor operations."""
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["label_distribution", "slice_losses"]
+
+
+def label_distribution(
+    labels: torch.Tensor, cardinality: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Turn hard or soft labels into class distributions plus a "label known" mask.
+
+    Parameters
+    ----------
+    labels
+        Hard labels ``(batch,)`` with ``-1`` meaning "no label", or soft labels
+        ``(batch, cardinality)`` (rows of ``-1`` meaning "no label"), as produced by
+        snorkel's ``LabelModel.predict_proba``.
+    cardinality
+        Number of classes.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        Distributions ``(batch, cardinality)`` (zero rows where unknown) and a bool
+        mask ``(batch,)`` of rows that have a label.
+
+    Examples
+    --------
+    >>> import torch
+    >>> distribution, known = label_distribution(torch.tensor([1, -1]), 2)
+    >>> distribution
+    tensor([[0., 1.],
+            [0., 0.]])
+    >>> known
+    tensor([ True, False])
+    """
+    if labels.dim() == 1:
+        known = labels != -1
+        distribution = F.one_hot(labels.clamp(min=0).long(), cardinality).float()
+        return distribution * known.unsqueeze(1), known
+    known = (labels != -1).any(dim=1)
+    return labels.float() * known.unsqueeze(1), known
+
+
+def slice_losses(
+    indicator_logits: torch.Tensor,
+    predictor_logits: torch.Tensor,
+    membership: torch.Tensor,
+    labels: torch.Tensor,
+    balance_indicators: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed indicator and predictor losses of all slices of a batch.
+
+    Each slice contributes the mean loss over its rows, as one snorkel task per slice
+    would: the indicator loss is the binary cross-entropy of ``q_i`` against slice
+    membership over the whole batch; the predictor loss is the cross-entropy of
+    ``p_i`` against the label, over the slice's members only. A slice with no
+    labelled member in the batch contributes exactly zero (no NaN).
+
+    Critical slices are small (1-4% of rows), so a plain mean gives an indicator
+    almost no signal from its members and it drifts to "never in the slice", which
+    switches the slice expert off. With ``balance_indicators`` the members' terms of
+    slice ``i`` are weighted by ``sqrt(non-members / members)`` in the batch: on the
+    synthetic study this raised s2 F1 from 57 ± 29 to 77 ± 13 over 5 seeds
+    (``bench/synthetic.py --ablation``).
+
+    Parameters
+    ----------
+    indicator_logits
+        ``(batch, n_slices)``.
+    predictor_logits
+        ``(batch, n_slices, cardinality)``.
+    membership
+        Bool ``(batch, n_slices)``: row ``b`` is in slice ``j``.
+    labels
+        Hard ``(batch,)`` or soft ``(batch, cardinality)`` labels; see
+        ``label_distribution``.
+    balance_indicators
+        Up-weight slice members in the indicator loss, as described above.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        Scalar indicator loss and scalar predictor loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> membership = torch.tensor([[True, True], [False, True]])
+    >>> indicator_loss, predictor_loss = slice_losses(
+    ...     torch.zeros(2, 2), torch.zeros(2, 2, 2), membership, torch.tensor([0, 1]),
+    ...     balance_indicators=False)
+    >>> round(indicator_loss.item(), 4), round(predictor_loss.item(), 4)  # 2 * ln 2
+    (1.3863, 1.3863)
+    """
+    member_weights = membership.to(indicator_logits.dtype)
+    per_row_indicator = F.binary_cross_entropy_with_logits(
+        indicator_logits, member_weights, reduction="none"
+    )
+    if balance_indicators:
+        n_members = member_weights.sum(dim=0).clamp(min=1.0)
+        n_others = (1.0 - member_weights).sum(dim=0).clamp(min=1.0)
+        positive_weight = (n_others / n_members).sqrt()
+        per_row_indicator = per_row_indicator * torch.where(
+            membership, positive_weight, torch.ones_like(positive_weight)
+        )
+    indicator_loss = per_row_indicator.mean(dim=0)
+    membership = member_weights
+
+    distribution, known = label_distribution(labels, predictor_logits.shape[-1])
+    log_probs = F.log_softmax(predictor_logits, dim=-1)
+    per_row = -(log_probs * distribution.unsqueeze(1)).sum(dim=-1)
+    weights = membership * known.unsqueeze(1).to(membership.dtype)
+    counts = weights.sum(dim=0)
+    predictor_loss = (per_row * weights).sum(dim=0) / counts.clamp(min=1.0)
+    return indicator_loss.sum(), predictor_loss.sum()

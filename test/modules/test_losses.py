@@ -1,0 +1,81 @@
+import torch
+import torch.nn.functional as F
+
+from slicing.modules.losses import label_distribution, slice_losses
+
+
+def reference_losses(q, p, membership, labels):
+    """One snorkel task per slice, in a Python loop (what the batched form replaces)."""
+    indicator, predictor = 0.0, 0.0
+    for j in range(q.shape[1]):
+        two_class = torch.stack([torch.zeros_like(q[:, j]), q[:, j]], dim=1)
+        indicator = indicator + F.cross_entropy(two_class, membership[:, j].long())
+        members = membership[:, j] & (labels != -1)
+        if members.any():
+            predictor = predictor + F.cross_entropy(p[members, j], labels[members])
+    return indicator, predictor
+
+
+def test_batched_losses_equal_one_task_per_slice():
+    torch.manual_seed(0)
+    q, p = torch.randn(16, 4), torch.randn(16, 4, 3)
+    membership = torch.rand(16, 4) < 0.4
+    membership[:, -1] = True
+    labels = torch.randint(-1, 3, (16,))
+    indicator, predictor = slice_losses(
+        q, p, membership, labels, balance_indicators=False
+    )
+    expected_indicator, expected_predictor = reference_losses(q, p, membership, labels)
+    torch.testing.assert_close(indicator, expected_indicator)
+    torch.testing.assert_close(predictor, expected_predictor)
+
+
+def test_slice_without_members_in_batch_contributes_zero_and_no_nan():
+    q, p = (
+        torch.zeros(3, 2, requires_grad=True),
+        torch.zeros(3, 2, 2, requires_grad=True),
+    )
+    membership = torch.tensor([[False, True]] * 3)
+    indicator, predictor = slice_losses(q, p, membership, torch.tensor([0, 1, 1]))
+    (indicator + predictor).backward()
+    assert torch.isfinite(indicator) and torch.isfinite(predictor)
+    torch.testing.assert_close(predictor, torch.log(torch.tensor(2.0)))
+    assert p.grad[:, 0].abs().sum() == 0 and torch.isfinite(q.grad).all()
+
+
+def test_soft_labels_match_hard_labels_when_one_hot_and_mix_otherwise():
+    torch.manual_seed(1)
+    q, p = torch.randn(5, 2), torch.randn(5, 2, 2)
+    membership = torch.ones(5, 2, dtype=torch.bool)
+    hard = torch.tensor([0, 1, 1, 0, 1])
+    soft = F.one_hot(hard, 2).float()
+    torch.testing.assert_close(
+        slice_losses(q, p, membership, hard), slice_losses(q, p, membership, soft)
+    )
+    half = torch.full((5, 2), 0.5)
+    _, predictor = slice_losses(q, p, membership, half)
+    expected = -(F.log_softmax(p, -1) * 0.5).sum(-1).mean(0).sum()
+    torch.testing.assert_close(predictor, expected)
+
+
+def test_label_distribution_marks_unlabelled_soft_rows():
+    distribution, known = label_distribution(
+        torch.tensor([[0.2, 0.8], [-1.0, -1.0]]), 2
+    )
+    assert known.tolist() == [True, False]
+    assert distribution[1].abs().sum() == 0
+
+
+def test_balanced_indicator_loss_weights_members_by_sqrt_of_imbalance():
+    q = torch.zeros(5, 2)
+    membership = torch.tensor([[True, True]] + [[False, True]] * 4)
+    labels = torch.zeros(5, dtype=torch.long)
+    p = torch.zeros(5, 2, 2)
+    balanced, _ = slice_losses(q, p, membership, labels)
+    plain, _ = slice_losses(q, p, membership, labels, balance_indicators=False)
+    ln2 = torch.log(torch.tensor(2.0))
+    # slice 0: one member weighted sqrt(4/1) = 2 plus four non-members, over 5 rows;
+    # slice 1 (all members, like the base slice): weight sqrt(1/5)
+    expected = ln2 * (2 + 4) / 5 + ln2 * (5 / 5) ** 0.5 * (1 / 5) ** 0.5
+    torch.testing.assert_close(balanced, expected)
+    torch.testing.assert_close(plain, 2 * ln2)

@@ -1,0 +1,102 @@
+import pytest
+import torch
+
+from slicing.modules.slice_combiner import SliceCombinerModule, prediction_confidence
+
+
+def inputs(batch: int = 4, n_slices: int = 3, cardinality: int = 2, dim: int = 5):
+    torch.manual_seed(0)
+    return (
+        torch.randn(batch, n_slices),
+        torch.randn(batch, n_slices, cardinality),
+        torch.randn(batch, n_slices, dim),
+    )
+
+
+@pytest.mark.parametrize(
+    "indicator_score, score",
+    [("logit", lambda q: q), ("log_probability", torch.nn.functional.logsigmoid)],
+)
+def test_full_attention_is_softmax_of_indicator_plus_abs_logit(indicator_score, score):
+    q, p, r = inputs()
+    combiner = SliceCombinerModule(indicator_score=indicator_score)
+    binary_logit = p[..., 1] - p[..., 0]
+    expected_weights = torch.softmax(score(q) + binary_logit.abs(), dim=1)
+    torch.testing.assert_close(combiner.attention_weights(q, p), expected_weights)
+    expected = (expected_weights.unsqueeze(-1) * r).sum(dim=1)
+    torch.testing.assert_close(combiner(q, p, r), expected)
+
+
+def test_confident_negative_prediction_gets_as_much_weight_as_confident_positive():
+    # snorkel.slicing weights by P(positive), which gives confident negatives no weight.
+    q = torch.zeros(1, 2)
+    p = torch.tensor([[[4.0, -4.0], [-4.0, 4.0]]])
+    weights = SliceCombinerModule(mode="confidence").attention_weights(q, p)
+    torch.testing.assert_close(weights, torch.tensor([[0.5, 0.5]]))
+
+
+def test_multiclass_confidence_is_top_two_margin_and_reduces_to_abs_logit():
+    logits = torch.tensor([[1.0, 4.0, 2.5], [0.0, 0.0, 0.0]])
+    torch.testing.assert_close(prediction_confidence(logits), torch.tensor([1.5, 0.0]))
+    binary = torch.tensor([[0.3, -1.2]])
+    torch.testing.assert_close(prediction_confidence(binary), torch.tensor([1.5]))
+
+
+@pytest.mark.parametrize(
+    "mode, scores",
+    [
+        ("uniform", lambda q, c: torch.zeros_like(q)),
+        ("indicator", lambda q, c: torch.nn.functional.logsigmoid(q)),
+        ("confidence", lambda q, c: c),
+        ("full", lambda q, c: torch.nn.functional.logsigmoid(q) + c),
+    ],
+)
+def test_ablation_modes(mode, scores):
+    q, p, r = inputs(cardinality=3)
+    weights = SliceCombinerModule(mode=mode, temperature=2.0).attention_weights(q, p)
+    expected = torch.softmax(scores(q, prediction_confidence(p)) / 2.0, dim=1)
+    torch.testing.assert_close(weights, expected)
+
+
+def test_log_probability_keeps_the_always_on_base_slice_from_drowning_members():
+    # The base indicator's target is always 1, so its raw logit keeps growing; a
+    # member of a slice with a confident indicator logit of 4 should still get
+    # about half the attention, not the 1% a raw-logit softmax would give it.
+    q = torch.tensor([[4.0, 9.0]])  # [slice, base]
+    p = torch.zeros(1, 2, 2)
+    raw = SliceCombinerModule(indicator_score="logit").attention_weights(q, p)
+    log_probability = SliceCombinerModule().attention_weights(q, p)
+    assert raw[0, 0] < 0.01
+    assert 0.49 < log_probability[0, 0] < 0.5
+
+
+def test_higher_temperature_flattens_attention():
+    q, p, _ = inputs()
+    sharp = SliceCombinerModule(temperature=0.5).attention_weights(q, p)
+    flat = SliceCombinerModule(temperature=10.0).attention_weights(q, p)
+    assert (flat.max(dim=1).values < sharp.max(dim=1).values).all()
+
+
+@pytest.mark.parametrize("detach, has_gradient", [(True, False), (False, True)])
+def test_detach_confidence_controls_gradient_into_predictor_logits(
+    detach, has_gradient
+):
+    q, p, r = inputs()
+    p.requires_grad_(True)
+    r.requires_grad_(True)
+    SliceCombinerModule(detach_confidence=detach)(q, p, r).sum().backward()
+    assert (p.grad is not None and p.grad.abs().sum() > 0) == has_gradient
+
+
+def test_bad_arguments_and_shapes_are_refused():
+    with pytest.raises(ValueError, match="mode must be one of"):
+        SliceCombinerModule(mode="softmax")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="indicator_score must be one of"):
+        SliceCombinerModule(indicator_score="probability")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        SliceCombinerModule(temperature=0.0)
+    q, p, r = inputs()
+    with pytest.raises(ValueError, match="share"):
+        SliceCombinerModule()(q, p[:, :2], r)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        prediction_confidence(torch.zeros(2, 1))
