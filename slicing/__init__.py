@@ -8,9 +8,6 @@ on first use, so that ``from slicing import PandasSFApplier`` stays light (no to
 Dask workers).
 """
 
-import importlib
-from typing import Any
-
 from slicing.apply.core import ApplierMetadata, SFApplier
 from slicing.apply.pandas import PandasSFApplier
 from slicing.discover import (
@@ -24,6 +21,7 @@ from slicing.discover import (
     to_sfs,
 )
 from slicing.errors import SFApplicationError, SFOutputError
+from slicing.lazy import lazy_getattr
 from slicing.matrix import (
     make_slice_matrix,
     slice_matrix_names,
@@ -61,13 +59,7 @@ _LAZY_NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY_NAMES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'slicing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY_NAMES)
 
 
 def __dir__() -> list[str]:

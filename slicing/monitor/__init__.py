@@ -3,9 +3,7 @@
 ``dask_slice_scores`` (Dask) and the plots (matplotlib) are imported on first use.
 """
 
-import importlib
-from typing import Any
-
+from slicing.lazy import lazy_getattr
 from slicing.monitor.analysis import SFAnalysis, slice_sizes_by_split
 from slicing.monitor.compare import compare_slice_scores
 from slicing.monitor.dataframe import slice_dataframe
@@ -22,12 +20,7 @@ _LAZY_NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY_NAMES.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'slicing.monitor' has no attribute {name!r}")
-    return getattr(importlib.import_module(module_name), name)
-
+__getattr__ = lazy_getattr(__name__, _LAZY_NAMES)
 
 __all__ = [
     "SFAnalysis",
