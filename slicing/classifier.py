@@ -447,7 +447,10 @@ class SliceAwareClassifier(MultitaskClassifier):
 
     @torch.no_grad()
     def score_slices(
-        self, dataloaders: list[DictDataLoader], as_dataframe: bool = False
+        self,
+        dataloaders: list[DictDataLoader],
+        as_dataframe: bool = False,
+        as_table: bool = False,
     ) -> dict[str, float] | pd.DataFrame:
         """Score the base task's final predictions overall and on every slice.
 
@@ -456,7 +459,19 @@ class SliceAwareClassifier(MultitaskClassifier):
         ``snorkel.slicing``: ``<task>/<dataset>/<split>/<metric>`` overall and
         ``<task>_slice:<name>_pred/<dataset>/<split>/<metric>`` per slice (including
         ``base``). A slice without labelled members scores NaN.
+
+        With ``as_table=True`` the result is instead the monitoring table of
+        :meth:`slice_table` (support, metrics with intervals, difference to overall,
+        status) for every loader, stacked under a ``dataset/split`` index level.
         """
+        if as_table:
+            tables = {
+                f"{loader.dataset.name}/{loader.dataset.split}": self.slice_table(
+                    loader
+                )
+                for loader in dataloaders
+            }
+            return pd.concat(tables, names=["dataset/split"])
         base_name = self.base_task.name
         membership_key = slice_membership_label(base_name)
         scorer = self.scorers[base_name]

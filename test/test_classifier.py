@@ -350,6 +350,10 @@ def test_slice_table_and_learned_indicators_feed_monitoring():
     assert {"accuracy_low", "accuracy_high", "status"} <= set(table.columns)
     assert table.loc["overall", "accuracy"] > 0.9
 
+    stacked = model.score_slices([loader], as_table=True)
+    assert stacked.index.names == ["dataset/split", "slice"]
+    assert stacked.loc[("SnorkelDataset/train", "corner"), "n"] == int(in_corner.sum())
+
     indicators = model.predict_slice_indicators(X)
     assert indicators.columns.tolist() == ["corner"] and len(indicators) == 400
     # The learned indicator separates the slice from the rest (no S at inference).

@@ -306,3 +306,21 @@ def test_a_killed_worker_loses_and_duplicates_no_rows(dataset, sf_module, tmp_pa
     pd.testing.assert_frame_equal(
         written, expected_slices(frame, slow_module, "slow_short")
     )
+
+
+def test_partition_size_controls_the_number_of_partitions(dataset, sf_module, tmp_path):
+    _, frame = dataset
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    small = tmp_path / "small.parquet"
+    assert (
+        main(
+            apply_args(
+                tmp_path / "all.csv", small, sf_module, "--partition-size", "1KB"
+            )
+        )
+        == 0
+    )
+    summary = json.loads((tmp_path / "small.parquet.summary.json").read_text())
+    assert summary["partitions"] > 1
+    assert len(list(small.glob("part.*.parquet"))) == summary["partitions"]
+    pd.testing.assert_frame_equal(read_output(small), expected_slices(frame, sf_module))
