@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import dask.dataframe as dd
 
 from slicing.batch.errors import BatchInputError
 
-__all__ = ["StagedOutput", "read_input", "write_json_atomically"]
+__all__ = ["StagedOutput", "read_input", "write_atomically", "write_json_atomically"]
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
@@ -94,11 +95,21 @@ def read_input(
     return frame
 
 
-def write_json_atomically(path: Path, payload: dict) -> None:
-    """Write JSON to a temporary file in the same directory, then rename it into place."""
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call ``write`` on a hidden temporary file beside ``path``, then rename it into place.
+
+    Readers never see a half-written file, and the hidden name (leading ``.``) keeps
+    Parquet readers from picking up the leftover of an interrupted write.
+    """
     temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    temporary.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str))
+    write(temporary)
     os.replace(temporary, path)
+
+
+def write_json_atomically(path: Path, payload: dict) -> None:
+    """Write JSON atomically (see :func:`write_atomically`)."""
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str)
+    write_atomically(path, lambda temporary: temporary.write_text(text))
 
 
 class StagedOutput:
@@ -161,9 +172,10 @@ class StagedOutput:
         return done
 
     def commit(self) -> None:
-        """Remove bookkeeping files and rename the staging directory into place."""
-        for bookkeeping in self.partial.glob("_*.json"):
-            bookkeeping.unlink()
+        """Remove bookkeeping files and leftovers of interrupted writes, then rename
+        the staging directory into place."""
+        for leftover in [*self.partial.glob("_*.json"), *self.partial.glob(".*.tmp-*")]:
+            leftover.unlink()
         if self.final.exists():
             trash = self.final.with_name(f".{self.final.name}.old-{uuid.uuid4().hex}")
             os.replace(self.final, trash)

@@ -3,7 +3,6 @@
 import json
 import os
 import time
-import uuid
 import warnings
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -16,7 +15,12 @@ import pandas as pd
 from slicing.apply.dask import compute_in_order
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.batch.errors import BatchInputError
-from slicing.batch.io import StagedOutput, read_input, write_json_atomically
+from slicing.batch.io import (
+    StagedOutput,
+    read_input,
+    write_atomically,
+    write_json_atomically,
+)
 from slicing.errors import SFApplicationError
 from slicing.sf.core import SlicingFunction
 
@@ -98,9 +102,10 @@ def _write_partition(
     output = pd.DataFrame(indicators, columns=names)
     if id_column is not None:
         output.insert(0, id_column, frame[id_column].to_numpy())
-    temporary = f"{partition_path}.tmp-{uuid.uuid4().hex}"
-    output.to_parquet(temporary, index=False)
-    os.replace(temporary, partition_path)
+    write_atomically(
+        Path(partition_path),
+        lambda temporary: output.to_parquet(temporary, index=False),
+    )
     stats = {
         "partition": partition,
         "rows": len(frame),

@@ -1,8 +1,6 @@
 """The ``slicing report`` batch job: per-slice metrics of a prediction log, with Dask."""
 
 import argparse
-import os
-import uuid
 from pathlib import Path
 
 import dask
@@ -10,7 +8,7 @@ import dask.dataframe as dd
 import pandas as pd
 
 from slicing.batch.errors import BatchInputError
-from slicing.batch.io import read_input
+from slicing.batch.io import read_input, write_atomically
 
 __all__ = ["add_report_parser", "align_slices_and_predictions", "run_report"]
 
@@ -159,12 +157,6 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomically(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    write(temporary)
-    os.replace(temporary, path)
-
-
 def run_report(args: argparse.Namespace) -> int:
     """Compute the per-slice table with Dask and write CSV, Markdown and PNG."""
     from slicing.monitor.dask_scores import dask_slice_scores
@@ -209,12 +201,12 @@ def run_report(args: argparse.Namespace) -> int:
             raise BatchInputError(str(exc)) from exc
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomically(out / "slice_scores.csv", lambda p: table.to_csv(p))
-    _write_atomically(
+    write_atomically(out / "slice_scores.csv", lambda p: table.to_csv(p))
+    write_atomically(
         out / "slice_scores.md", lambda p: p.write_text(markdown_table(table))
     )
     figure = plot_slice_scores(table, metrics[0])
-    _write_atomically(
+    write_atomically(
         out / "slice_scores.png",
         lambda p: figure.savefig(p, format="png", dpi=120, bbox_inches="tight"),
     )

@@ -11,10 +11,15 @@ from slicing.sf.core import SlicingFunction
 __all__ = ["slice_dataframe"]
 
 
-def _rows_in_slice(frame: pd.DataFrame, sf: SlicingFunction) -> pd.DataFrame:
+def _rows_in_slice(
+    frame: pd.DataFrame, sf: SlicingFunction, row_offset: int | None = None
+) -> pd.DataFrame:
+    """Filter one frame; ``row_offset=None`` for Dask partitions (position unknown)."""
     if len(frame) == 0:
         return frame
-    indicators, _ = slice_frame(frame, [sf], fault_tolerant=False, row_offset=None)
+    indicators, _ = slice_frame(
+        frame, [sf], fault_tolerant=False, row_offset=row_offset
+    )
     return frame[indicators[:, 0]]
 
 
@@ -51,8 +56,7 @@ def slice_dataframe(df: Any, sf: SlicingFunction) -> Any:
         check_frame_columns(df)
         if len(df) == 0:
             return df.copy()
-        indicators, _ = slice_frame(df, [sf], fault_tolerant=False)
-        return df[indicators[:, 0]]
+        return _rows_in_slice(df, sf, row_offset=0)
     import dask.dataframe as dd
 
     if isinstance(df, dd.DataFrame):

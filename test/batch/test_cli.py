@@ -324,3 +324,22 @@ def test_partition_size_controls_the_number_of_partitions(dataset, sf_module, tm
     assert summary["partitions"] > 1
     assert len(list(small.glob("part.*.parquet"))) == summary["partitions"]
     pd.testing.assert_frame_equal(read_output(small), expected_slices(frame, sf_module))
+
+
+def test_commit_drops_bookkeeping_and_interrupted_writes(tmp_path):
+    from slicing.batch.io import StagedOutput, write_atomically
+
+    output = tmp_path / "out.parquet"
+    staged = StagedOutput(
+        output,
+        {"input": "x", "sfs": ["a"], "partitions": 1},
+        overwrite=False,
+        resume=False,
+    )
+    write_atomically(staged.partition_path(0), lambda p: p.write_bytes(b"data"))
+    (staged.partial / ".part.00001.parquet.tmp-dead").write_bytes(
+        b"half"
+    )  # a killed write
+    staged.commit()
+    assert sorted(p.name for p in output.iterdir()) == ["part.00000.parquet"]
+    assert (output / "part.00000.parquet").read_bytes() == b"data"
