@@ -108,7 +108,8 @@ class SliceAwareClassifier(MultitaskClassifier):
     Backbone ``z = f(x)``; per slice ``i`` (plus a ``base`` slice covering all rows)
     an indicator logit ``q_i``, an expert ``r_i = W_i z + b_i`` and a shared
     prediction head ``p_i = g(r_i)``; the final head (``g`` itself by default) reads
-    ``sum_i a_i r_i`` with ``a = softmax(log sigmoid(q) + confidence(P))``.
+    ``sum_i a_i r_i`` with ``a = softmax(Q + confidence(P))``, where ``Q`` is each
+    user slice's indicator logit (its membership log-odds) and 0 for the base slice.
     Inference needs only the inputs: slicing functions are not needed at serving
     time. Train single-threaded (``torch.set_num_threads(1)``) unless the backbone
     is large.

@@ -138,7 +138,8 @@ def convert_to_slice_tasks(
         ``h`` (``False``, a fresh ``nn.Linear(expert_dim, c)``), ``h`` is trained on
         all rows, where the base expert dominates, and did not learn to read a small
         slice's expert: on the synthetic study the s2 expert was 96% accurate on its
-        members but the final head only 10% (``bench/synthetic.py --ablation``).
+        members but the final head only 10%, and over 5 seeds s2 F1 was 39.9 +- 24.0
+        against 83.8 +- 8.7 with the shared head (``bench/synthetic.py --ablation``).
 
     Returns
     -------

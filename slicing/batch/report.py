@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dask
 import dask.dataframe as dd
+import numpy as np
 import pandas as pd
 
 from slicing.batch.errors import BatchInputError
@@ -21,9 +22,10 @@ examples:
       --id-column comment_id --out report/
 
 Writes report/slice_scores.csv, report/slice_scores.md and report/slice_scores.png.
-Without --id-column, the slices and the predictions are matched row by row, partition
-by partition (as when the predictions file is the input 'slicing apply' sliced);
-with it, they are joined on that column.
+Without --id-column, the slices and the predictions are matched row by row, by
+position (as when the predictions file is the input 'slicing apply' sliced; the two
+may be partitioned differently but must have the same number of rows); with it,
+they are joined on that column.
 """
 
 
@@ -114,13 +116,60 @@ def _paired(
     )
 
 
+def _rows_between(
+    parts: list[pd.DataFrame], starts: list[int], start: int, stop: int
+) -> pd.DataFrame:
+    """Rows ``start:stop`` (global positions) of consecutive partitions ``parts``."""
+    pieces = [
+        part.iloc[max(start - first, 0) : stop - first]
+        for part, first in zip(parts, starts, strict=True)
+    ]
+    return pd.concat(pieces, ignore_index=True)
+
+
+def _regroup_like(
+    frame: dd.DataFrame, frame_lengths: list[int], target_lengths: list[int]
+) -> list:
+    """Delayed partitions of ``frame`` holding the rows of each target partition."""
+    frame_starts = [0, *np.cumsum(frame_lengths)[:-1].tolist()]
+    frame_parts = frame.to_delayed()
+    regrouped, start = [], 0
+    for length in target_lengths:
+        stop = start + length
+        overlapping = [
+            j
+            for j, (first, n) in enumerate(
+                zip(frame_starts, frame_lengths, strict=True)
+            )
+            if first < stop and first + n > start and n > 0
+        ]
+        regrouped.append(
+            dask.delayed(_rows_between)(
+                [frame_parts[j] for j in overlapping],
+                [frame_starts[j] for j in overlapping],
+                start,
+                stop,
+            )
+        )
+        start = stop
+    return regrouped
+
+
 def align_slices_and_predictions(
     slices: dd.DataFrame, predictions: dd.DataFrame, id_column: str | None
 ) -> dd.DataFrame:
     """One Dask DataFrame with the prediction columns and the slice columns.
 
-    Joined on ``id_column`` when given; otherwise paired partition by partition, row by
-    row (each pair must have equal lengths).
+    Joined on ``id_column`` when given; otherwise matched row by row, by position in
+    the whole file. Partitions are paired directly when both sides are partitioned
+    alike (as when the predictions are the input ``slicing apply`` sliced); otherwise
+    each slice partition gathers its rows from the prediction partitions that overlap
+    it, so memory stays bounded by partition size.
+
+    Raises
+    ------
+    BatchInputError
+        A missing id column, or (without one) different row counts.
     """
     if id_column is not None:
         for name, frame in (("slices", slices), ("predictions", predictions)):
@@ -129,15 +178,28 @@ def align_slices_and_predictions(
                     f"--id-column {id_column!r} is not a column of the {name}"
                 )
         return predictions.merge(slices, on=id_column, how="inner")
-    if slices.npartitions != predictions.npartitions:
-        raise BatchInputError(
-            f"the slices have {slices.npartitions} partitions and the predictions "
-            f"{predictions.npartitions}: they cannot be matched row by row; pass --id-column"
+    slice_lengths, prediction_lengths = (
+        [int(n) for n in lengths]
+        for lengths in dask.compute(
+            slices.map_partitions(len), predictions.map_partitions(len)
         )
+    )
+    n_slices, n_predictions = sum(slice_lengths), sum(prediction_lengths)
+    if n_slices != n_predictions:
+        raise BatchInputError(
+            f"the slices have {n_slices:,} rows and the predictions {n_predictions:,}: "
+            "they cannot be matched row by row; pass --id-column to join on an id"
+        )
+    if slice_lengths == prediction_lengths:
+        prediction_parts = predictions.to_delayed()
+    else:
+        prediction_parts = _regroup_like(predictions, prediction_lengths, slice_lengths)
     meta = _paired(slices._meta, predictions._meta, 0)
     parts = [
         dask.delayed(_paired)(s, p, i)
-        for i, (s, p) in enumerate(zip(slices.to_delayed(), predictions.to_delayed()))
+        for i, (s, p) in enumerate(
+            zip(slices.to_delayed(), prediction_parts, strict=True)
+        )
     ]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
@@ -184,9 +246,9 @@ def run_report(args: argparse.Namespace) -> int:
         raise BatchInputError(
             f"the predictions lack the columns {missing}; they have {list(predictions.columns)}"
         )
-    joined = align_slices_and_predictions(slices, predictions, args.id_column)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     with dask.config.set(scheduler=args.scheduler):
+        joined = align_slices_and_predictions(slices, predictions, args.id_column)
         try:
             table = dask_slice_scores(
                 joined,

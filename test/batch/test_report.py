@@ -47,8 +47,26 @@ def logs(tmp_path, dataset, sf_module):
     return predictions, slices, frame.assign(label=labels, pred=preds)
 
 
-def test_report_equals_the_in_memory_scores(logs, tmp_path, capsys):
+def repartitioned(frame: pd.DataFrame, sizes: list[int], directory) -> str:
+    """Write ``frame`` as Parquet files of ``sizes`` rows, in order."""
+    directory.mkdir()
+    starts = np.cumsum([0, *sizes])
+    for part, (start, stop) in enumerate(zip(starts[:-1], starts[1:])):
+        frame.iloc[start:stop].to_parquet(directory / f"part{part}.parquet")
+    return str(directory)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [None, [120], [50, 20, 50], [10, 0, 110]],
+    ids=["as-sliced", "one-file", "uneven", "empty-part"],
+)
+def test_report_equals_the_in_memory_scores(logs, tmp_path, capsys, layout):
+    # Rows are matched by position whatever the prediction log's partitioning; the
+    # labels and predictions are random, so a misaligned row changes the scores.
     predictions, slices, frame = logs
+    if layout is not None:
+        predictions = repartitioned(frame, layout, tmp_path / "relaid")
     out = tmp_path / "report"
     assert (
         main(
@@ -121,12 +139,13 @@ def test_report_joins_on_an_id_column(logs, tmp_path):
 
 def test_report_bad_inputs(logs, tmp_path, capsys):
     predictions, slices, frame = logs
-    single = tmp_path / "single.parquet"
-    frame.to_parquet(single)
+    shorter = tmp_path / "shorter.parquet"
+    frame.iloc[:100].to_parquet(shorter)
     cases = [
         (
-            ["--predictions", str(single), "--pred-column", "pred"],
-            "cannot be matched row by row; pass --id-column",
+            ["--predictions", str(shorter), "--pred-column", "pred"],
+            "the slices have 120 rows and the predictions 100: they cannot be "
+            "matched row by row; pass --id-column",
         ),
         (
             ["--predictions", str(predictions), "--pred-column", "nope"],

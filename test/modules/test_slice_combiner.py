@@ -13,9 +13,17 @@ def inputs(batch: int = 4, n_slices: int = 3, cardinality: int = 2, dim: int = 5
     )
 
 
+def logit_vs_base(q: torch.Tensor) -> torch.Tensor:
+    return torch.cat([q[:, :-1], torch.zeros(len(q), 1)], dim=1)
+
+
 @pytest.mark.parametrize(
     "indicator_score, score",
-    [("logit", lambda q: q), ("log_probability", torch.nn.functional.logsigmoid)],
+    [
+        ("logit_vs_base", logit_vs_base),
+        ("logit", lambda q: q),
+        ("log_probability", torch.nn.functional.logsigmoid),
+    ],
 )
 def test_full_attention_is_softmax_of_indicator_plus_abs_logit(indicator_score, score):
     q, p, r = inputs()
@@ -46,9 +54,9 @@ def test_multiclass_confidence_is_top_two_margin_and_reduces_to_abs_logit():
     "mode, scores",
     [
         ("uniform", lambda q, c: torch.zeros_like(q)),
-        ("indicator", lambda q, c: torch.nn.functional.logsigmoid(q)),
+        ("indicator", lambda q, c: logit_vs_base(q)),
         ("confidence", lambda q, c: c),
-        ("full", lambda q, c: torch.nn.functional.logsigmoid(q) + c),
+        ("full", lambda q, c: logit_vs_base(q) + c),
     ],
 )
 def test_ablation_modes(mode, scores):
@@ -58,16 +66,32 @@ def test_ablation_modes(mode, scores):
     torch.testing.assert_close(weights, expected)
 
 
-def test_log_probability_keeps_the_always_on_base_slice_from_drowning_members():
-    # The base indicator's target is always 1, so its raw logit keeps growing; a
-    # member of a slice with a confident indicator logit of 4 should still get
-    # about half the attention, not the 1% a raw-logit softmax would give it.
+def test_the_always_on_base_slice_cannot_drown_a_confident_member():
+    # The base indicator's target is always 1, so its raw logit keeps growing. A
+    # member of a slice with a confident indicator logit of 4 gets 1% of the
+    # attention under the literal raw-logit softmax, at most half under
+    # log sigmoid(q) (a tie with the base at best), and odds e^4 against the base's
+    # fixed even odds under the default.
     q = torch.tensor([[4.0, 9.0]])  # [slice, base]
     p = torch.zeros(1, 2, 2)
     raw = SliceCombinerModule(indicator_score="logit").attention_weights(q, p)
-    log_probability = SliceCombinerModule().attention_weights(q, p)
+    log_probability = SliceCombinerModule(
+        indicator_score="log_probability"
+    ).attention_weights(q, p)
+    default = SliceCombinerModule().attention_weights(q, p)
     assert raw[0, 0] < 0.01
     assert 0.49 < log_probability[0, 0] < 0.5
+    torch.testing.assert_close(default[0, 0], torch.sigmoid(torch.tensor(4.0)))
+
+
+def test_default_scores_do_not_depend_on_the_base_indicator_logit():
+    q, p, _ = inputs()
+    shifted = q.clone()
+    shifted[:, -1] += 100.0
+    combiner = SliceCombinerModule()
+    torch.testing.assert_close(
+        combiner.attention_weights(q, p), combiner.attention_weights(shifted, p)
+    )
 
 
 def test_higher_temperature_flattens_attention():
