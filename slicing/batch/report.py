@@ -128,30 +128,32 @@ def _rows_between(
 
 
 def _regroup_like(
-    frame: dd.DataFrame, frame_lengths: list[int], target_lengths: list[int]
+    frame_parts: list, frame_lengths: list[int], target_lengths: list[int]
 ) -> list:
-    """Delayed partitions of ``frame`` holding the rows of each target partition."""
-    frame_starts = [0, *np.cumsum(frame_lengths)[:-1].tolist()]
-    frame_parts = frame.to_delayed()
-    regrouped, start = [], 0
-    for length in target_lengths:
-        stop = start + length
-        overlapping = [
-            j
-            for j, (first, n) in enumerate(
-                zip(frame_starts, frame_lengths, strict=True)
-            )
-            if first < stop and first + n > start and n > 0
-        ]
+    """Delayed frames holding the rows of each target partition, gathered from the
+    delayed partitions ``frame_parts`` (of ``frame_lengths`` rows) that overlap it."""
+    frame_ends = np.cumsum(frame_lengths)
+    frame_starts = frame_ends - np.asarray(frame_lengths)
+    target_ends = np.cumsum(target_lengths)
+    regrouped = []
+    for start, stop in zip(
+        (target_ends - np.asarray(target_lengths)).tolist(),
+        target_ends.tolist(),
+        strict=True,
+    ):
+        # Partitions ending after ``start`` and starting before ``stop``; empty
+        # partitions inside that range contribute nothing and are skipped.
+        first = int(np.searchsorted(frame_ends, start, side="right"))
+        last = int(np.searchsorted(frame_starts, stop, side="left"))
+        overlapping = [j for j in range(first, last) if frame_lengths[j] > 0]
         regrouped.append(
             dask.delayed(_rows_between)(
                 [frame_parts[j] for j in overlapping],
-                [frame_starts[j] for j in overlapping],
+                [int(frame_starts[j]) for j in overlapping],
                 start,
                 stop,
             )
         )
-        start = stop
     return regrouped
 
 
@@ -178,10 +180,16 @@ def align_slices_and_predictions(
                     f"--id-column {id_column!r} is not a column of the {name}"
                 )
         return predictions.merge(slices, on=id_column, how="inner")
+    # Count rows on the very partitions that are paired below: dask-expr may fuse
+    # the partitions of a column-projected Parquet read in ``map_partitions`` but
+    # not in ``to_delayed``, so ``map_partitions(len)`` can describe other
+    # partitions than the ones paired.
+    slice_parts, prediction_parts = slices.to_delayed(), predictions.to_delayed()
     slice_lengths, prediction_lengths = (
         [int(n) for n in lengths]
         for lengths in dask.compute(
-            slices.map_partitions(len), predictions.map_partitions(len)
+            [dask.delayed(len)(part) for part in slice_parts],
+            [dask.delayed(len)(part) for part in prediction_parts],
         )
     )
     n_slices, n_predictions = sum(slice_lengths), sum(prediction_lengths)
@@ -190,16 +198,14 @@ def align_slices_and_predictions(
             f"the slices have {n_slices:,} rows and the predictions {n_predictions:,}: "
             "they cannot be matched row by row; pass --id-column to join on an id"
         )
-    if slice_lengths == prediction_lengths:
-        prediction_parts = predictions.to_delayed()
-    else:
-        prediction_parts = _regroup_like(predictions, prediction_lengths, slice_lengths)
+    if slice_lengths != prediction_lengths:
+        prediction_parts = _regroup_like(
+            prediction_parts, prediction_lengths, slice_lengths
+        )
     meta = _paired(slices._meta, predictions._meta, 0)
     parts = [
         dask.delayed(_paired)(s, p, i)
-        for i, (s, p) in enumerate(
-            zip(slices.to_delayed(), prediction_parts, strict=True)
-        )
+        for i, (s, p) in enumerate(zip(slice_parts, prediction_parts, strict=True))
     ]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
@@ -246,6 +252,14 @@ def run_report(args: argparse.Namespace) -> int:
         raise BatchInputError(
             f"the predictions lack the columns {missing}; they have {list(predictions.columns)}"
         )
+    # Read only the columns the report uses: aligning by row position takes a pass
+    # over both inputs to count rows, and a wide prediction log would otherwise be
+    # read in full twice. (A missing id column is reported by the alignment.)
+    keys = [args.id_column] if args.id_column else []
+    predictions = predictions[
+        [c for c in keys if c in predictions.columns] + list(dict.fromkeys(needed))
+    ]
+    slices = slices[[c for c in keys if c in slices.columns] + slice_names]
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     with dask.config.set(scheduler=args.scheduler):
         joined = align_slices_and_predictions(slices, predictions, args.id_column)
