@@ -460,7 +460,7 @@ def train_model(
     from snorkel.classification import DictDataset
     from torch import nn
 
-    from slicing.classifier import SliceAwareClassifier
+    from slicing.model.classifier import SliceAwareClassifier
 
     torch.manual_seed(seed)
     backbone = nn.Sequential(nn.Linear(X.shape[1], SPAM_HIDDEN), nn.ReLU())

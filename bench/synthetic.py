@@ -38,10 +38,10 @@ from snorkel.slicing import SliceAwareClassifier as SnorkelSliceAwareClassifier
 from torch import nn
 
 from bench.report import machine_line, markdown_table, write_section
-from slicing.classifier import SliceAwareClassifier
 from slicing.matrix import make_slice_matrix
-from slicing.modules.losses import slice_losses
-from slicing.modules.slice_combiner import SliceCombinerModule
+from slicing.model.classifier import SliceAwareClassifier
+from slicing.model.combiner import SliceCombinerModule
+from slicing.model.losses import slice_losses
 
 HIDDEN = 13
 SLICE_NAMES = ["s1", "s2"]

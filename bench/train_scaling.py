@@ -30,8 +30,8 @@ from snorkel.slicing import SliceAwareClassifier as SnorkelSliceAwareClassifier
 from torch import nn
 
 from bench.report import best_of, machine_line, markdown_table, write_section
-from slicing.classifier import SliceAwareClassifier, collate_stacked
 from slicing.matrix import make_slice_matrix
+from slicing.model.classifier import SliceAwareClassifier, collate_stacked
 
 HIDDEN = 13
 

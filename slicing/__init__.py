@@ -9,6 +9,7 @@ Dask workers).
 """
 
 from slicing.apply.core import ApplierMetadata, SFApplier
+from slicing.apply.dataframe import slice_dataframe
 from slicing.apply.pandas import PandasSFApplier
 from slicing.discover import (
     DiscoveredSlice,
@@ -31,7 +32,6 @@ from slicing.matrix import (
 )
 from slicing.monitor.analysis import SFAnalysis, slice_sizes_by_split
 from slicing.monitor.compare import compare_slice_scores
-from slicing.monitor.dataframe import slice_dataframe
 from slicing.monitor.paired import compare_models
 from slicing.monitor.scores import SliceScorer, slice_scores
 from slicing.monitor.table import format_slice_scores
@@ -42,12 +42,12 @@ __version__ = "0.1.0"
 
 # name -> module defining it; imported lazily by ``__getattr__``.
 _LAZY_NAMES = {
-    "SliceAwareClassifier": "slicing.classifier",
-    "collate_stacked": "slicing.classifier",
-    "convert_to_slice_tasks": "slicing.tasks",
-    "add_slice_labels": "slicing.tasks",
-    "SliceCombinerModule": "slicing.modules.slice_combiner",
-    "SliceHeadsModule": "slicing.modules.slice_heads",
+    "SliceAwareClassifier": "slicing.model.classifier",
+    "collate_stacked": "slicing.model.classifier",
+    "convert_to_slice_tasks": "slicing.model.tasks",
+    "add_slice_labels": "slicing.model.tasks",
+    "SliceCombinerModule": "slicing.model.combiner",
+    "SliceHeadsModule": "slicing.model.heads",
     "dask_slice_scores": "slicing.monitor.dask_scores",
     "plot_slice_scores": "slicing.monitor.plots",
     "plot_slice_comparison": "slicing.monitor.plots",

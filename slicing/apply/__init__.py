@@ -5,7 +5,8 @@ modules; ``DaskSFApplier`` and ``PandasParallelSFApplier`` in ``slicing.apply.da
 (imported on demand, since importing Dask takes a moment).
 """
 
-from slicing.apply.core import ApplierMetadata, BaseSFApplier, SFApplier
+from slicing.apply.base import ApplierMetadata, BaseSFApplier
+from slicing.apply.core import SFApplier
 from slicing.apply.pandas import PandasSFApplier
 
 __all__ = ["ApplierMetadata", "BaseSFApplier", "PandasSFApplier", "SFApplier"]

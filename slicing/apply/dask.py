@@ -15,7 +15,6 @@ calling script in each worker, which needs that guard: the guard is what stops t
 script from starting the cluster again inside every worker.
 """
 
-import sys
 from collections.abc import Sequence
 from typing import Any, Literal, overload
 
@@ -23,15 +22,14 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from slicing.apply.core import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
+from slicing._dask import Scheduler, compute_in_order, is_client
+from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.sf.core import SlicingFunction
 
-__all__ = ["DaskSFApplier", "PandasParallelSFApplier", "Scheduler", "compute_in_order"]
+__all__ = ["DaskSFApplier", "PandasParallelSFApplier"]
 
-Scheduler = str | Any  # a scheduler name or a dask.distributed.Client
 Block = tuple[np.ndarray, list[int]]
 
 
@@ -60,53 +58,6 @@ def _partition_columns(
     if not keep_columns:
         return slices
     return pd.concat([frame[list(keep_columns)], slices], axis=1)
-
-
-def _is_client(scheduler: Any) -> bool:
-    return hasattr(scheduler, "compute") and hasattr(scheduler, "gather")
-
-
-def compute_in_order(
-    tasks: list[Any], scheduler: Scheduler, progress_bar: bool, num_workers: int | None
-) -> list[Any]:
-    """Compute delayed blocks in order, with a progress bar over partitions."""
-    if _is_client(scheduler):
-        from distributed import as_completed
-
-        client: Any = scheduler
-        futures = client.compute(tasks)
-        order = {future.key: position for position, future in enumerate(futures)}
-        blocks: list[Block | None] = [None] * len(futures)
-        with tqdm(
-            total=len(futures), unit="partitions", disable=not progress_bar
-        ) as bar:
-            for future in as_completed(futures):
-                blocks[order[future.key]] = future.result()
-                bar.update(1)
-        return blocks
-    if not isinstance(scheduler, str):
-        raise TypeError(
-            "scheduler must be 'threads', 'processes', 'synchronous' or a "
-            f"dask.distributed.Client; got {type(scheduler).__name__}"
-        )
-    options: dict = {"scheduler": scheduler}
-    if num_workers is not None:
-        options["num_workers"] = num_workers
-    config = {}
-    if (
-        scheduler == "processes"
-        and dask.config.get("multiprocessing.context", None) is None
-    ):
-        config["multiprocessing.context"] = (
-            "fork" if sys.platform == "linux" else "spawn"
-        )
-    with dask.config.set(config):
-        if progress_bar:
-            from tqdm.dask import TqdmCallback
-
-            with TqdmCallback(desc="slicing", unit="tasks"):
-                return list(dask.compute(*tasks, **options))
-        return list(dask.compute(*tasks, **options))
 
 
 def _check_dask_frame(df: Any) -> dd.DataFrame:
@@ -375,7 +326,7 @@ class PandasParallelSFApplier(DaskSFApplier):
             )
             for i, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:]))
         ]
-        num_workers = None if _is_client(scheduler) else workers
+        num_workers = None if is_client(scheduler) else workers
         return self._gather(
             tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers
         )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from slicing.apply.core import CHUNK_ROWS, FaultCounter, run_point_sfs
+from slicing.apply.base import CHUNK_ROWS, FaultCounter, run_point_sfs
 from slicing.errors import SFApplicationError, SFOutputError, format_label
 from slicing.points import MutableDataPoint, row_type
 from slicing.sf.core import SlicingFunction

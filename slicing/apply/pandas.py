@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from slicing.apply.core import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
+from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
 from slicing.apply.frame import check_frame_columns, slice_frame
 
 __all__ = ["PandasSFApplier"]

@@ -12,7 +12,7 @@ from typing import Any
 import dask
 import pandas as pd
 
-from slicing.apply.dask import compute_in_order
+from slicing._dask import LOCAL_SCHEDULERS, compute_in_order
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.batch.errors import BatchInputError
 from slicing.batch.io import (
@@ -26,7 +26,6 @@ from slicing.sf.core import SlicingFunction
 
 __all__ = ["ApplyJobSummary", "run_apply_job", "summary_path"]
 
-LOCAL_SCHEDULERS = ("threads", "processes", "synchronous", "sync")
 PREFLIGHT_ROWS = 50
 
 

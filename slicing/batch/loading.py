@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from slicing.apply.core import check_sfs
+from slicing.apply.base import check_sfs
 from slicing.batch.errors import BatchInputError
 from slicing.sf.core import SlicingFunction
 

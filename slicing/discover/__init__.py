@@ -9,15 +9,15 @@
 """
 
 from slicing.discover.embedding import ErrorAwareMixture, find_embedding_slices
+from slicing.discover.masks import ConjunctionMask, NearestCentroidMask
 from slicing.discover.predicates import (
     Feature,
     Predicate,
     PredicateSpace,
     build_predicate_space,
 )
-from slicing.discover.result import DiscoveredSlice, DiscoveryResult
+from slicing.discover.result import DiscoveredSlice, DiscoveryResult, to_sfs
 from slicing.discover.search import find_slices
-from slicing.discover.to_sfs import ConjunctionMask, NearestCentroidMask, to_sfs
 
 __all__ = [
     "ConjunctionMask",

@@ -7,6 +7,7 @@ tree of additions brings them to the client. Only those small arrays travel;
 predicates are built from a sample of rows, statistics are exact.
 """
 
+import functools
 from typing import Any
 
 import dask
@@ -14,10 +15,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from slicing._dask import compute, persist, tree_reduce
 from slicing.discover.aggregate import BucketStats, aggregate_buckets, combine_stats
 from slicing.discover.lattice import Evaluator
 from slicing.discover.predicates import PredicateSpace
-from slicing.discover.search import SearchData
+from slicing.discover.search_data import SearchData
 
 __all__ = ["DaskSearchData"]
 
@@ -54,13 +56,8 @@ def _aggregate(
     )
 
 
-def _tree_sum(parts: list[Any]) -> Any:
-    """Delayed pairwise sum of delayed statistics (depth log2 of the partitions)."""
-    combine = dask.delayed(combine_stats, pure=True)
-    while len(parts) > 1:
-        paired = [combine(a, b) for a, b in zip(parts[0::2], parts[1::2])]
-        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
-    return parts[0]
+def _sum_stats(parts: list[BucketStats]) -> BucketStats:
+    return functools.reduce(combine_stats, parts)
 
 
 class DaskSearchData(SearchData):
@@ -99,7 +96,9 @@ class DaskSearchData(SearchData):
         self.columns = list(frame.columns)
         self._partitions = frame.to_delayed()
         summary = dask.delayed(_error_summary, pure=True)
-        summaries = self._compute(*[summary(p, errors) for p in self._partitions])
+        summaries = compute(
+            [summary(p, errors) for p in self._partitions], self.scheduler
+        )
         bad = [note for *_, note in summaries if note]
         if bad:
             raise ValueError(
@@ -113,18 +112,6 @@ class DaskSearchData(SearchData):
         self.binary = all(binary for _, _, binary, _ in summaries)
         self._sample: pd.DataFrame | None = None
 
-    def _compute(self, *tasks: Any) -> list[Any]:
-        if hasattr(self.scheduler, "compute") and hasattr(self.scheduler, "gather"):
-            return list(self.scheduler.gather(self.scheduler.compute(list(tasks))))
-        options = {} if self.scheduler is None else {"scheduler": self.scheduler}
-        return list(dask.compute(*tasks, **options))
-
-    def _persist(self, tasks: list[Any]) -> list[Any]:
-        if hasattr(self.scheduler, "persist") and hasattr(self.scheduler, "gather"):
-            return list(self.scheduler.persist(tasks))
-        options = {} if self.scheduler is None else {"scheduler": self.scheduler}
-        return list(dask.persist(*tasks, **options))
-
     def predicate_frame(self) -> pd.DataFrame:
         if self._sample is None:
             share = min(1.0, self.sample_rows / self.n_rows)
@@ -133,7 +120,7 @@ class DaskSearchData(SearchData):
                 if share >= 1
                 else self.frame.sample(frac=share, random_state=0)
             )
-            [self._sample] = self._compute(sampled)
+            [self._sample] = compute([sampled], self.scheduler)
         return self._sample
 
     def sample_share(self) -> float:
@@ -141,8 +128,9 @@ class DaskSearchData(SearchData):
 
     def evaluator(self, space: PredicateSpace, progress: tqdm) -> Evaluator:
         encode = dask.delayed(_encode, pure=True)
-        encoded = self._persist(
-            [encode(part, space, self.error_column) for part in self._partitions]
+        encoded = persist(
+            [encode(part, space, self.error_column) for part in self._partitions],
+            self.scheduler,
         )
         aggregate = dask.delayed(_aggregate, pure=True)
 
@@ -155,7 +143,7 @@ class DaskSearchData(SearchData):
                 )
                 for chunk in encoded
             ]
-            [total] = self._compute(_tree_sum(parts))
+            [total] = compute([tree_reduce(parts, _sum_stats, 2)], self.scheduler)
             progress.update(len(feature_tuples))
             return total
 

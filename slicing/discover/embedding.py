@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from slicing.discover.describe import describe_slice
+from slicing.discover.masks import Embedder, NearestCentroidMask, nearest_centroid
 from slicing.discover.result import DiscoveredSlice, DiscoveryResult
 from slicing.discover.scoring import error_interval, sliceline_score
-from slicing.discover.search import validate_errors
-from slicing.discover.to_sfs import Embedder, NearestCentroidMask, nearest_centroid
+from slicing.discover.search_data import validate_errors
 
 __all__ = ["ErrorAwareMixture", "find_embedding_slices"]
 

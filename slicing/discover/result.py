@@ -1,15 +1,23 @@
-"""What a discovery returns: slices with a statistics row each, ready to become SFs."""
+"""What a discovery returns: slices with a statistics row each, and ``to_sfs``.
 
-from collections.abc import Callable, Iterator
+Each slice's membership test (:mod:`slicing.discover.masks`) takes a whole DataFrame
+and returns one bool per row, so its SF is ``vectorized=True`` and also works on a
+single data point.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from slicing.discover.to_sfs import NameStyle, to_sfs
+from slicing.discover.naming import unique_names
 from slicing.sf.core import SlicingFunction
 
-__all__ = ["DiscoveredSlice", "DiscoveryResult"]
+__all__ = ["DiscoveredSlice", "DiscoveryResult", "NameStyle", "to_sfs"]
+
+NameStyle = Literal["readable", "identifier"]
 
 TABLE_COLUMNS = [
     "identifier",
@@ -130,5 +138,49 @@ class DiscoveryResult:
         return pd.DataFrame(rows, index=index, columns=TABLE_COLUMNS)
 
     def to_sfs(self, name_style: NameStyle = "readable") -> list[SlicingFunction]:
-        """The slices as vectorized SFs (see :func:`slicing.discover.to_sfs.to_sfs`)."""
+        """The slices as vectorized SFs (see :func:`to_sfs`)."""
         return to_sfs(self.slices, name_style)
+
+
+def to_sfs(
+    slices: Sequence[DiscoveredSlice], name_style: NameStyle = "readable"
+) -> list[SlicingFunction]:
+    """Vectorized SFs for discovered slices, with unique names.
+
+    Parameters
+    ----------
+    slices
+        Discovered slices (a ``DiscoveryResult`` or a list of its items).
+    name_style
+        ``"readable"`` (``video=5 & n_words<5``) or ``"identifier"``
+        (``video_eq_5__n_words_lt_5``, safe as a task or file name); see
+        :mod:`slicing.discover.naming`.
+
+    Returns
+    -------
+    list[SlicingFunction]
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from slicing.discover.masks import ConjunctionMask
+    >>> from slicing.discover.predicates import Predicate
+    >>> item = DiscoveredSlice(
+    ...     name="video=5", identifier="video_eq_5", size=2, error=0.5,
+    ...     error_low=0.1, error_high=0.9, error_lift=2.0, score=1.0, level=1,
+    ...     mask=ConjunctionMask([Predicate("video", "equals", 5)]))
+    >>> [sf] = to_sfs([item], name_style="identifier")
+    >>> sf.name, sf.apply_to_frame(pd.DataFrame({"video": [5, 1]}))
+    ('video_eq_5', array([ True, False]))
+    """
+    if name_style not in ("readable", "identifier"):
+        raise ValueError(
+            f"name_style must be 'readable' or 'identifier'; got {name_style!r}"
+        )
+    raw_names = [
+        item.name if name_style == "readable" else item.identifier for item in slices
+    ]
+    return [
+        SlicingFunction(name, item.mask, vectorized=True)
+        for name, item in zip(unique_names(raw_names), slices)
+    ]

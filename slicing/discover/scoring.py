@@ -13,7 +13,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from slicing.monitor.intervals import wilson_interval
+from slicing.intervals import wilson_interval
 
 __all__ = ["error_interval", "score_upper_bound", "sliceline_score"]
 

@@ -1,21 +1,6 @@
-"""``nn.Module``s of slice-aware models: batched slice heads and the attention combiner."""
+"""snorkel.slicing's module path for the slice modules; they live in :mod:`slicing.model`."""
 
-from slicing.modules.slice_combiner import (
-    AttentionMode,
-    SliceCombinerModule,
-    prediction_confidence,
-)
-from slicing.modules.slice_heads import (
-    IndicatorAsTwoClassLogits,
-    SliceHeadsModule,
-    SliceHeadsOutput,
-)
+from slicing.model.combiner import SliceCombinerModule
+from slicing.model.heads import SliceHeadsModule
 
-__all__ = [
-    "AttentionMode",
-    "SliceCombinerModule",
-    "IndicatorAsTwoClassLogits",
-    "SliceHeadsModule",
-    "SliceHeadsOutput",
-    "prediction_confidence",
-]
+__all__ = ["SliceCombinerModule", "SliceHeadsModule"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slicing.monitor.intervals import bootstrap_percentile_interval, wilson_interval
+from slicing.intervals import bootstrap_percentile_interval, wilson_interval
 from slicing.monitor.metrics import CountMetric
 
 __all__ = [

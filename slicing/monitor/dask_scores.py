@@ -15,8 +15,8 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from dask.delayed import Delayed
 
+from slicing._dask import compute, tree_reduce
 from slicing.monitor.counts import confusion_counts, estimate_count_metrics
 from slicing.monitor.inputs import prepare_scoring_inputs
 from slicing.monitor.metrics import CountMetric, MetricsArg, resolve_metrics
@@ -132,7 +132,9 @@ def dask_slice_scores(
             ddf[[*label_columns, *slice_names]].to_delayed()
         )
     ]
-    ((counts, n_left_out),) = dask.compute(_tree_sum(partition_counts, split_every))
+    [(counts, n_left_out)] = compute(
+        [tree_reduce(partition_counts, _sum_counts, split_every)]
+    )
     if prob_columns:
         counts = _pad_counts(counts, len(prob_columns))
     if n_left_out:
@@ -249,16 +251,3 @@ def _add_counts(
 
 def _sum_counts(parts: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, int]:
     return reduce(_add_counts, parts)
-
-
-def _tree_sum(parts: list[Delayed], split_every: int) -> Delayed:
-    if split_every < 2:
-        raise ValueError(f"split_every must be at least 2; got {split_every}")
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(_sum_counts)(parts[start : start + split_every])
-            for start in range(0, len(parts), split_every)
-        ]
-    if not parts:
-        raise ValueError("the Dask DataFrame has no partitions")
-    return parts[0]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from slicing.matrix import slice_matrix_names, validate_slice_matrix
+from slicing.matrix import check_slice_names, slice_matrix_names, validate_slice_matrix
 
 __all__ = [
     "OVERALL",
@@ -73,11 +73,7 @@ def as_slice_indicators(
             "returned by an SF applier or make_slice_matrix) or a DataFrame with one "
             f"bool column per slice; got {_describe(S)}"
         )
-    if OVERALL in names:
-        raise ValueError(
-            f"'{OVERALL}' is reserved for the row that scores all data points; "
-            "rename that slicing function"
-        )
+    check_slice_names(names)
     if n_rows is not None and indicators.shape[0] != n_rows:
         raise ValueError(
             f"S has {indicators.shape[0]} rows but the labels have {n_rows}; "

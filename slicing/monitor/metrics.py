@@ -21,7 +21,7 @@ import numpy as np
 from snorkel.analysis import metric_score
 from snorkel.analysis.metrics import METRICS
 
-from slicing.monitor.intervals import delong_interval, resample_rows
+from slicing.intervals import delong_interval, resample_rows
 
 __all__ = [
     "COUNT_METRICS",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from slicing.intervals import bootstrap_percentile_interval
 from slicing.monitor.compare import classify_change, compare_slice_scores
 from slicing.monitor.counts import (
     confusion_counts,
@@ -19,7 +20,6 @@ from slicing.monitor.counts import (
     resample_counts,
 )
 from slicing.monitor.inputs import SliceMatrixLike, label_values, prepare_scoring_inputs
-from slicing.monitor.intervals import bootstrap_percentile_interval
 from slicing.monitor.metrics import CountMetric, resolve_metrics
 from slicing.monitor.table import assemble_score_table
 

@@ -7,6 +7,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from snorkel.analysis import Scorer
 
+from slicing.intervals import bootstrap_percentile_interval, resample_rows
 from slicing.monitor.counts import (
     MetricEstimate,
     confusion_counts,
@@ -18,7 +19,6 @@ from slicing.monitor.inputs import (
     SliceMatrixLike,
     prepare_scoring_inputs,
 )
-from slicing.monitor.intervals import bootstrap_percentile_interval, resample_rows
 from slicing.monitor.metrics import CountMetric, MetricsArg, RowMetric, resolve_metrics
 from slicing.monitor.table import assemble_score_table
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from snorkel.labeling import labeling_function
 
-from slicing.apply.core import SFApplier, check_sfs
+from slicing.apply.base import check_sfs
+from slicing.apply.core import SFApplier
 from slicing.errors import SFApplicationError, SFOutputError
 from slicing.sf.core import slicing_function
 

@@ -7,7 +7,8 @@ import pytest
 from slicing.discover.naming import readable_name
 from slicing.discover.predicates import PredicateSpace, build_predicate_space
 from slicing.discover.scoring import sliceline_score
-from slicing.discover.search import find_slices, validate_errors
+from slicing.discover.search import find_slices
+from slicing.discover.search_data import validate_errors
 
 
 def exhaustive_top_slices(

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from slicing.intervals import bootstrap_percentile_interval
 from slicing.monitor.counts import confusion_counts, estimate_count_metrics, slice_rng
-from slicing.monitor.intervals import bootstrap_percentile_interval
 from slicing.monitor.metrics import COUNT_METRICS
 
 

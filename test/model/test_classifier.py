@@ -9,9 +9,9 @@ from snorkel.labeling.model import LabelModel
 from torch import nn
 
 from slicing.apply.pandas import PandasSFApplier
-from slicing.classifier import SliceAwareClassifier, collate_stacked
 from slicing.matrix import make_slice_matrix
-from slicing.modules.slice_combiner import SliceCombinerModule
+from slicing.model.classifier import SliceAwareClassifier, collate_stacked
+from slicing.model.combiner import SliceCombinerModule
 from slicing.sf.core import slicing_function
 
 torch.set_num_threads(1)
@@ -327,8 +327,8 @@ def test_slice_table_and_learned_indicators_feed_monitoring():
     from snorkel.classification import DictDataset
     from torch import nn
 
-    from slicing.classifier import SliceAwareClassifier
     from slicing.matrix import make_slice_matrix
+    from slicing.model.classifier import SliceAwareClassifier
     from slicing.monitor.analysis import SFAnalysis
 
     torch.manual_seed(0)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from slicing.modules.slice_combiner import SliceCombinerModule, prediction_confidence
+from slicing.model.combiner import SliceCombinerModule, prediction_confidence
 
 
 def inputs(batch: int = 4, n_slices: int = 3, cardinality: int = 2, dim: int = 5):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from slicing.monitor.intervals import (
+from slicing.intervals import (
     bootstrap_percentile_interval,
     delong_interval,
     resample_rows,

@@ -30,14 +30,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from slicing.matrix import validate_slice_matrix
-from slicing.modules.losses import slice_losses
-from slicing.modules.slice_combiner import SliceCombinerModule
-from slicing.modules.slice_heads import (
+from slicing.model.combiner import SliceCombinerModule
+from slicing.model.heads import (
     INDICATOR_LOGITS,
     PREDICTOR_LOGITS,
     SliceHeadsModule,
 )
-from slicing.tasks import (
+from slicing.model.losses import slice_losses
+from slicing.model.tasks import (
     BASE_SLICE,
     add_slice_labels,
     check_slice_names,
@@ -142,7 +142,7 @@ class SliceAwareClassifier(MultitaskClassifier):
         ``convert_to_slice_tasks``.
     balance_indicators
         Up-weight slice members in the indicator losses (default); see
-        ``slicing.modules.losses.slice_losses``.
+        ``slicing.model.losses.slice_losses``.
     device
         Where the model lives and computes: ``"cpu"``, ``"cuda:1"``, a
         ``torch.device`` or snorkel's int convention (``-1`` for the CPU).

@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from slicing.modules.losses import label_distribution, slice_losses
+from slicing.model.losses import label_distribution, slice_losses
 
 
 def reference_losses(q, p, membership, labels):

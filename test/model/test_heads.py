@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from slicing.modules.slice_heads import (
+from slicing.model.heads import (
     IndicatorAsTwoClassLogits,
     SliceHeadsModule,
     SliceHeadsOutput,

@@ -18,9 +18,9 @@ from snorkel.analysis import Scorer
 from snorkel.classification import DictDataLoader, Operation, Task
 from torch import nn
 
-from slicing.matrix import slice_matrix_names, slice_matrix_to_array
-from slicing.modules.slice_combiner import SliceCombinerModule
-from slicing.modules.slice_heads import (
+from slicing.matrix import check_slice_names, slice_matrix_names, slice_matrix_to_array
+from slicing.model.combiner import SliceCombinerModule
+from slicing.model.heads import (
     EXPERT_REPRESENTATIONS,
     INDICATOR_LOGITS,
     PREDICTOR_LOGITS,
@@ -55,32 +55,6 @@ def predictor_task_name(task_name: str, slice_name: str) -> str:
 def slice_membership_label(task_name: str) -> str:
     """Key of the ``(n, k + 1)`` slice membership tensor in a dataset's ``Y_dict``."""
     return f"{task_name}_slice_membership"
-
-
-def check_slice_names(slice_names: Sequence[str]) -> list[str]:
-    """Validate user slice names: unique non-empty strings, none called ``base``."""
-    if isinstance(slice_names, str):
-        raise TypeError(
-            f"slice_names must be a list of names; got the string {slice_names!r}"
-        )
-    names = list(slice_names)
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"slice names must be non-empty strings; got {name!r}")
-        if "/" in name:
-            raise ValueError(
-                f"slice name {name!r} contains '/', which separates the fields of "
-                "metric names"
-            )
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"slice names must be unique; repeated: {repeated}")
-    if BASE_SLICE in names:
-        raise ValueError(
-            f"a slice may not be named {BASE_SLICE!r}: that name is reserved for the "
-            "automatic slice covering all rows; rename your slicing function"
-        )
-    return names
 
 
 def _unwrap(module: nn.Module) -> nn.Module:

@@ -4,7 +4,7 @@ from typing import Any
 
 import pandas as pd
 
-from slicing.apply.core import check_sfs
+from slicing.apply.base import check_sfs
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.sf.core import SlicingFunction
 

@@ -8,9 +8,9 @@ import pytest
 
 from slicing.apply.dask import DaskSFApplier
 from slicing.apply.pandas import PandasSFApplier
+from slicing.discover.masks import ConjunctionMask, NearestCentroidMask
 from slicing.discover.predicates import Predicate
-from slicing.discover.result import DiscoveredSlice
-from slicing.discover.to_sfs import ConjunctionMask, NearestCentroidMask, to_sfs
+from slicing.discover.result import DiscoveredSlice, to_sfs
 
 
 def make_slice(name, identifier, mask):

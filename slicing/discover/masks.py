@@ -1,28 +1,20 @@
-"""Discovered slices as vectorized ``SlicingFunction``s.
+"""Membership tests of discovered slices: picklable, vectorized callables.
 
 A slice's membership test is a small picklable callable (so the SFs run on Dask
 process and ``distributed`` workers): :class:`ConjunctionMask` for a conjunction of
 predicates, :class:`NearestCentroidMask` for a cluster of an embedding. Either takes
-a whole DataFrame and returns one bool per row, so the SF is ``vectorized=True`` and
-also works on a single data point.
+a whole DataFrame and returns one bool per row.
 """
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
-from slicing.discover.naming import unique_names
 from slicing.discover.predicates import Predicate
-from slicing.sf.core import SlicingFunction
 
-if TYPE_CHECKING:
-    from slicing.discover.result import DiscoveredSlice
+__all__ = ["ConjunctionMask", "Embedder", "NearestCentroidMask", "nearest_centroid"]
 
-__all__ = ["ConjunctionMask", "NameStyle", "NearestCentroidMask", "to_sfs"]
-
-NameStyle = Literal["readable", "identifier"]
 Embedder = Callable[[pd.DataFrame], np.ndarray]
 
 
@@ -108,45 +100,3 @@ def nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
         + (centroids**2).sum(axis=1)[None, :]
     )
     return np.argmin(distances, axis=1)
-
-
-def to_sfs(
-    slices: Sequence["DiscoveredSlice"], name_style: NameStyle = "readable"
-) -> list[SlicingFunction]:
-    """Vectorized SFs for discovered slices, with unique names.
-
-    Parameters
-    ----------
-    slices
-        Discovered slices (a ``DiscoveryResult`` or a list of its items).
-    name_style
-        ``"readable"`` (``video=5 & n_words<5``) or ``"identifier"``
-        (``video_eq_5__n_words_lt_5``, safe as a task or file name); see
-        :mod:`slicing.discover.naming`.
-
-    Returns
-    -------
-    list[SlicingFunction]
-
-    Examples
-    --------
-    >>> from slicing.discover.result import DiscoveredSlice
-    >>> item = DiscoveredSlice(
-    ...     name="video=5", identifier="video_eq_5", size=2, error=0.5,
-    ...     error_low=0.1, error_high=0.9, error_lift=2.0, score=1.0, level=1,
-    ...     mask=ConjunctionMask([Predicate("video", "equals", 5)]))
-    >>> [sf] = to_sfs([item], name_style="identifier")
-    >>> sf.name, sf.apply_to_frame(pd.DataFrame({"video": [5, 1]}))
-    ('video_eq_5', array([ True, False]))
-    """
-    if name_style not in ("readable", "identifier"):
-        raise ValueError(
-            f"name_style must be 'readable' or 'identifier'; got {name_style!r}"
-        )
-    raw_names = [
-        item.name if name_style == "readable" else item.identifier for item in slices
-    ]
-    return [
-        SlicingFunction(name, item.mask, vectorized=True)
-        for name, item in zip(unique_names(raw_names), slices)
-    ]

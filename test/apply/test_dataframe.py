@@ -2,7 +2,7 @@ import dask.dataframe as dd
 import pandas as pd
 import pytest
 
-from slicing.monitor.dataframe import slice_dataframe
+from slicing.apply.dataframe import slice_dataframe
 
 
 def test_pandas_slice_keeps_index_and_columns(comments, short_comment):
