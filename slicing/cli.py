@@ -13,10 +13,12 @@ Per-slice metrics of a prediction log::
 """
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from slicing.batch.errors import BatchInputError
+from slicing.batch.errors import BatchInputError, BatchOutputError
 from slicing.errors import SFApplicationError, SFOutputError
 
 __all__ = ["main"]
@@ -32,7 +34,30 @@ examples:
 The output is a directory of Parquet files (one per input partition, in input order)
 with the id column (if given) and one bool column per SF, plus OUTPUT.summary.json.
 It appears only when complete; an interrupted run can be continued with --resume.
-Exit status: 0 done, 1 an SF failed, 2 bad input or usage, 130 interrupted.
+The input is never modified: an output that is, holds or lies inside an input is
+refused, and --overwrite replaces only an earlier 'slicing apply' output.
+"""
+
+EXIT_STATUS = """\
+exit status: 0 done, 1 an SF failed, 2 bad input or usage (also: another run holds
+the output's lock), 4 the output could not be written (read-only or full disk;
+staged partitions are kept for --resume), 130 interrupted.
+"""
+
+REPORT_EXAMPLE = """\
+examples:
+  slicing report --slices slices.parquet --predictions preds.parquet \\
+      --label-column label --pred-column pred --out report/
+  slicing report --slices slices.parquet --predictions 'preds/*.parquet' \\
+      --label-column y --prob-columns p0,p1 --metrics accuracy,f1 \\
+      --id-column comment_id --out report/
+
+Writes report/slice_scores.csv, .md, .png and report/report.json. Without
+--id-column, the slices and the predictions are matched row by row, by position (as
+when the predictions file is the input 'slicing apply' sliced; the two may be
+partitioned differently but must have the same number of rows); with it, they are
+joined on that column: repeated ids are refused, and ids found on one side only are
+refused unless --allow-unmatched (then the rows left out are counted in the report).
 """
 
 
@@ -42,7 +67,7 @@ def _add_apply_parser(subparsers: argparse._SubParsersAction) -> None:
         help="apply SFs to Parquet/CSV data and write the slice matrix as Parquet",
         description="Apply slicing functions to Parquet/CSV data with Dask and write "
         "the slice matrix as Parquet, atomically.",
-        epilog=APPLY_EXAMPLE,
+        epilog=APPLY_EXAMPLE + EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -113,9 +138,89 @@ def _add_apply_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace an existing output (only once the new one is complete)",
+        help="replace an existing output of 'slicing apply' (only once the new one is "
+        "complete); any other existing path is refused",
     )
     parser.set_defaults(handler=_run_apply)
+
+
+def _add_report_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="per-slice metrics (table and plot) of a prediction log, computed with Dask",
+        description="Score predictions per slice with confidence intervals, from a "
+        "slice matrix written by 'slicing apply' and a prediction log.",
+        epilog=REPORT_EXAMPLE + EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--slices",
+        required=True,
+        metavar="PATH",
+        help="slice matrix written by 'slicing apply'",
+    )
+    parser.add_argument(
+        "--predictions",
+        required=True,
+        metavar="PATH",
+        help="Parquet/CSV prediction log (file, directory or glob) with the label and "
+        "prediction columns",
+    )
+    parser.add_argument(
+        "--label-column",
+        default="label",
+        metavar="COL",
+        help="gold label column (default: label)",
+    )
+    parser.add_argument(
+        "--pred-column", metavar="COL", help="predicted label column, e.g. pred"
+    )
+    parser.add_argument(
+        "--prob-columns",
+        metavar="COLS",
+        help="comma-separated per-class probability columns in class order, e.g. p0,p1 "
+        "(used for the prediction when --pred-column is absent)",
+    )
+    parser.add_argument(
+        "--metrics",
+        default="accuracy,f1",
+        metavar="NAMES",
+        help="comma-separated metrics: accuracy, precision, recall, f1, f1_micro, f1_macro, "
+        "matthews_corrcoef (default: accuracy,f1; use accuracy,f1_macro for multiclass)",
+    )
+    parser.add_argument(
+        "--id-column", metavar="COL", help="join slices and predictions on this column"
+    )
+    parser.add_argument(
+        "--allow-unmatched",
+        action="store_true",
+        help="with --id-column: score the rows whose id is on both sides when some are "
+        "not, and report how many were left out on each side (refused otherwise)",
+    )
+    parser.add_argument(
+        "--min-support",
+        type=int,
+        default=30,
+        metavar="N",
+        help="slices with fewer rows are flagged (default: 30)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="directory for the CSV, Markdown and PNG files",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing report in --out"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="NAME",
+        default="threads",
+        choices=["threads", "processes", "synchronous"],
+        help="local Dask scheduler: threads (default), processes, synchronous",
+    )
+    parser.set_defaults(handler=_run_report)
 
 
 def _run_apply(args: argparse.Namespace) -> int:
@@ -140,8 +245,156 @@ def _run_apply(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     print(summary.format_table())
-    print(f"summary written to {summary_path(__import__('pathlib').Path(args.output))}")
+    print(f"summary written to {summary_path(Path(args.output))}")
     return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from slicing.batch.report import run_report_job
+
+    table = run_report_job(
+        args.slices,
+        args.predictions,
+        args.out,
+        label_column=args.label_column,
+        pred_column=args.pred_column,
+        prob_columns=args.prob_columns.split(",") if args.prob_columns else None,
+        metrics=[m.strip() for m in args.metrics.split(",") if m.strip()],
+        id_column=args.id_column,
+        allow_unmatched=args.allow_unmatched,
+        min_support=args.min_support,
+        overwrite=args.overwrite,
+        scheduler=args.scheduler,
+    )
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.to_string())
+    join = table.attrs.get("id_join")
+    if join is not None:
+        print(
+            f"joined on {args.id_column!r}: {join['matched']:,} rows matched; "
+            f"left out: {join['predictions_unmatched']:,} prediction rows without a "
+            f"slice row, {join['slices_unmatched']:,} slice rows without a prediction"
+        )
+    print(f"report written to {args.out}/slice_scores.{{csv,md,png}} and report.json")
+    return 0
+
+
+GATE_EXAMPLE = """\
+examples:
+  slicing gate --predictions preds.parquet --label-column label \\
+      --baseline pred_old --candidate pred_new --out gate/
+  slicing gate --predictions 'preds/*.parquet' --slices slices.parquet \\
+      --id-column comment_id --baseline pred_old --candidate p0,p1 \\
+      --rules gate.toml --out gate/
+
+Writes gate/gate.json, gate.md (a pull-request comment), gate.png and
+gate_checks.csv. Without --rules: accuracy may not drop beyond noise (McNemar
+exact per slice, Holm across slices at 0.05), slices under 30 rows are not tested,
+every slice is critical.
+
+exit status: 0 pass, 1 fail (a critical slice or overall breaks a rule beyond
+noise), 3 investigate (nothing fails, but a critical slice has too few rows to
+tell), 2 bad input or usage (a missing column, a bad rules file), 130 interrupted.
+"""
+
+
+def _add_gate_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "gate",
+        help="per-slice regression gate of a candidate model against a baseline",
+        description="Compare two models' predictions on the same rows, slice by "
+        "slice, against rules; each slice passes, fails or needs investigating.",
+        epilog=GATE_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--predictions",
+        required=True,
+        metavar="PATH",
+        help="Parquet/CSV prediction log (file, directory or glob) with the label "
+        "and both models' prediction columns",
+    )
+    parser.add_argument(
+        "--baseline",
+        required=True,
+        metavar="COLS",
+        help="baseline's predicted-label column, or comma-separated per-class "
+        "probability columns in class order",
+    )
+    parser.add_argument(
+        "--candidate", required=True, metavar="COLS", help="the same for the candidate"
+    )
+    parser.add_argument(
+        "--label-column",
+        default="label",
+        metavar="COL",
+        help="gold label column (default: label)",
+    )
+    parser.add_argument(
+        "--slices",
+        metavar="PATH",
+        help="slice matrix written by 'slicing apply' (default: the log's bool columns)",
+    )
+    parser.add_argument(
+        "--slice-columns",
+        metavar="COLS",
+        help="comma-separated slice columns of the log (default: every bool column)",
+    )
+    parser.add_argument(
+        "--id-column", metavar="COL", help="join --slices and the log on this column"
+    )
+    parser.add_argument(
+        "--allow-unmatched",
+        action="store_true",
+        help="with --id-column: gate the rows whose id is on both sides",
+    )
+    parser.add_argument(
+        "--rules", metavar="TOML", help="rules file (default: the default rules)"
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="directory for the gate report"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing gate report"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="NAME",
+        default="threads",
+        choices=["threads", "processes", "synchronous"],
+        help="local Dask scheduler: threads (default), processes, synchronous",
+    )
+    parser.set_defaults(handler=_run_gate)
+
+
+def _run_gate(args: argparse.Namespace) -> int:
+    from slicing.batch.gate import run_gate_job
+
+    def columns(text: str) -> str | list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        return names[0] if len(names) == 1 else names
+
+    result = run_gate_job(
+        args.predictions,
+        args.out,
+        baseline=columns(args.baseline),
+        candidate=columns(args.candidate),
+        label_column=args.label_column,
+        slices_path=args.slices,
+        slice_columns=[c.strip() for c in args.slice_columns.split(",")]
+        if args.slice_columns
+        else None,
+        id_column=args.id_column,
+        allow_unmatched=args.allow_unmatched,
+        rules_path=args.rules,
+        overwrite=args.overwrite,
+        scheduler=args.scheduler,
+    )
+    print(result.summary())
+    print(f"gate report written to {args.out}/gate.{{json,md,png}} and gate_checks.csv")
+    return result.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,23 +407,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_apply_parser(subparsers)
-    try:
-        from slicing.batch.report import add_report_parser
-    except ImportError:  # pragma: no cover - the report needs the monitoring package
-        pass
-    else:
-        add_report_parser(subparsers)
+    _add_report_parser(subparsers)
+    _add_gate_parser(subparsers)
     return parser
+
+
+class _NoteHandler(logging.Handler):
+    """Prints the batch jobs' notes (a broken stale lock, recomputed partitions)."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(logging.INFO)
+        self.command = command
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"slicing {self.command}: note: {record.getMessage()}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``slicing`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    notes = logging.getLogger("slicing.batch")
+    handler = _NoteHandler(args.command)
+    notes.addHandler(handler)
+    notes.propagate = False
     try:
         return args.handler(args)
     except BatchInputError as exc:
         print(f"slicing {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BatchOutputError as exc:
+        print(f"slicing {args.command}: error: {exc}", file=sys.stderr)
+        return 4
     except (SFApplicationError, SFOutputError) as exc:
         print(f"slicing {args.command}: SF failure: {exc}", file=sys.stderr)
         print(
@@ -179,12 +446,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except KeyboardInterrupt:
+        resume = " Rerun with --resume to continue." if args.command == "apply" else ""
         print(
-            f"slicing {args.command}: interrupted; the output was not written. "
-            "Rerun with --resume to continue.",
+            f"slicing {args.command}: interrupted; the output was not written.{resume}",
             file=sys.stderr,
         )
         return 130
+    finally:
+        notes.removeHandler(handler)
+        notes.propagate = True
 
 
 if __name__ == "__main__":

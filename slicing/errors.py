@@ -25,3 +25,34 @@ def format_label(label: object) -> str:
     if callable(item) and type(label).__module__ == "numpy":
         label = item()
     return repr(label)
+
+
+class MissingColumnError(SFApplicationError):
+    """An SF read a column the data does not have.
+
+    Raised instead of a plain :class:`SFApplicationError` where the missing column is
+    known, so that callers (the batch jobs) can tell bad input from a failing SF
+    without parsing the message.
+
+    Parameters
+    ----------
+    message
+        The full error text.
+    column
+        The column the SF asked for.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> error = MissingColumnError("SF 'x' needs 'title'", column="title")
+    >>> pickle.loads(pickle.dumps(error)).column
+    'title'
+    """
+
+    def __init__(self, message: str, column: object) -> None:
+        super().__init__(message)
+        self.column = column
+
+    def __reduce__(self) -> tuple:
+        # Survives the pickle round trip between Dask processes with its column.
+        return type(self), (str(self), self.column)

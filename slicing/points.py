@@ -1,9 +1,10 @@
 """Data points handed to per-row SFs when applying them to a DataFrame.
 
-Building a ``pd.Series`` per row (what ``DataFrame.apply(axis=1)`` does) costs tens
-of microseconds; these lightweight rows cost a fraction of that and still behave
-like a pandas row for SF code: ``x.text``, ``x["text"]``, ``x.get("text")``,
-``x.to_dict()``.
+Building a ``pd.Series`` per row (what ``DataFrame.apply(axis=1)`` does) dominates
+the cost of applying cheap SFs; these lightweight rows are built column-wise from
+Python lists and still behave like a pandas row for SF code: ``x.text``,
+``x["text"]``, ``x.get("text")``, ``x.to_dict()``. Measured costs are in the
+"Applying SFs" section of ``BENCHMARKS.md`` (``bench/apply.py``).
 
 - :func:`row_type` gives an immutable, namedtuple-based row (fastest), used for SFs
   without preprocessors.

@@ -1,9 +1,9 @@
-"""Shared fixtures: small DataFrames and SFs used across the test suite."""
+"""Shared fixtures: small DataFrames and the SFs used across the test suite."""
 
 import pandas as pd
 import pytest
 
-from slicing.sf.core import slicing_function
+from slicing.sf.core import SlicingFunction, slicing_function
 
 
 @pytest.fixture
@@ -40,3 +40,25 @@ def high_score():
         return df.score > 0.8
 
     return high_score
+
+
+@pytest.fixture
+def fragile() -> SlicingFunction:
+    """Raises ZeroDivisionError on rows whose ``score`` is exactly 0.5."""
+
+    @slicing_function()
+    def fragile(x):
+        return 1 / (x.score - 0.5) > 0
+
+    return fragile
+
+
+@pytest.fixture
+def is_big() -> SlicingFunction:
+    """snorkel's example SF: ``x.num > 42``."""
+
+    @slicing_function()
+    def is_big(x):
+        return x.num > 42
+
+    return is_big

@@ -2,11 +2,14 @@
 
 Outputs of per-point SFs are collected as plain Python lists in the hot loop and
 validated/converted to bool arrays in bulk (see ``slicing.sf.outputs``), so applying
-an SF costs little more than calling it.
+an SF costs little more than calling it. Every applier computes :class:`SliceBlock`s
+(rows of the slice matrix with the faults counted computing them) and turns them into
+the slice matrix in one place, :meth:`BaseSFApplier._finish`.
 """
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,7 @@ __all__ = [
     "ApplyResult",
     "BaseSFApplier",
     "FaultCounter",
+    "SliceBlock",
     "check_sfs",
     "run_point_sfs",
 ]
@@ -71,6 +75,18 @@ class FaultCounter:
     With ``fault_tolerant=False`` it raises :class:`SFApplicationError` naming the SF
     and the row, with the original exception chained; with ``True`` the row counts as
     "not in slice" and the fault is counted for that SF.
+
+    Examples
+    --------
+    >>> faults = FaultCounter(["a", "b"], fault_tolerant=True)
+    >>> faults.handle(ZeroDivisionError("division by zero"), 1, "row 3")
+    False
+    >>> faults.by_name()
+    {'a': 0, 'b': 1}
+    >>> FaultCounter(["a"], fault_tolerant=False).handle(KeyError("x"), 0, "row 3")
+    Traceback (most recent call last):
+    ...
+    slicing.errors.SFApplicationError: SF 'a' raised KeyError on row 3: 'x'
     """
 
     def __init__(self, sf_names: Sequence[str], fault_tolerant: bool) -> None:
@@ -79,6 +95,7 @@ class FaultCounter:
         self.counts = [0] * len(self.sf_names)
 
     def handle(self, exc: Exception, sf_position: int, where: str) -> bool:
+        """Raise for ``exc``, or count it for SF ``sf_position`` and return ``False``."""
         if not self.fault_tolerant:
             raise SFApplicationError(
                 f"SF '{self.sf_names[sf_position]}' raised {type(exc).__name__} on "
@@ -87,12 +104,50 @@ class FaultCounter:
         self.counts[sf_position] += 1
         return False
 
-    def add(self, counts: Sequence[int]) -> None:
-        self.counts = [mine + theirs for mine, theirs in zip(self.counts, counts)]
-
-    def metadata(self) -> ApplierMetadata:
+    def by_name(self) -> dict[str, int]:
         """Per-SF fault counts (every SF listed, 0 when it never failed)."""
-        return ApplierMetadata(dict(zip(self.sf_names, self.counts)))
+        return dict(zip(self.sf_names, self.counts))
+
+
+@dataclass(frozen=True)
+class SliceBlock:
+    """Rows of a slice matrix and the faults counted while computing them.
+
+    What every applier computes per frame, chunk or Dask partition, before
+    :meth:`BaseSFApplier._finish` turns it into the slice matrix.
+
+    Attributes
+    ----------
+    indicators
+        ``(rows, k)`` bool array, one column per SF in applier order.
+    fault_counts
+        Exceptions counted as "not in slice" per SF name (all 0 unless fault
+        tolerant); every SF is listed.
+
+    Examples
+    --------
+    >>> first = SliceBlock(np.array([[True, False]]), {"a": 0, "b": 1})
+    >>> second = SliceBlock(np.array([[False, False]]), {"a": 2, "b": 0})
+    >>> both = SliceBlock.concat([first, second], ["a", "b"])
+    >>> both.indicators.tolist(), both.fault_counts
+    ([[True, False], [False, False]], {'a': 2, 'b': 1})
+    """
+
+    indicators: np.ndarray
+    fault_counts: Mapping[str, int]
+
+    @classmethod
+    def concat(
+        cls, blocks: Sequence["SliceBlock"], sf_names: Sequence[str]
+    ) -> "SliceBlock":
+        """Stack blocks in order and add their fault counts (no blocks: zero rows)."""
+        totals = dict.fromkeys(sf_names, 0)
+        for block in blocks:
+            for name, count in block.fault_counts.items():
+                totals[name] += count
+        if not blocks:
+            return cls(np.zeros((0, len(totals)), dtype=np.bool_), totals)
+        return cls(np.concatenate([block.indicators for block in blocks]), totals)
 
 
 class _LastPointCache:
@@ -169,6 +224,24 @@ def run_point_sfs(
     ]
 
 
+def _sfs_or_lfs(
+    sfs: Sequence[SlicingFunction] | None,
+    lfs: Sequence[SlicingFunction] | None,
+    applier: str,
+) -> Sequence[SlicingFunction]:
+    """The SF list, given as ``sfs`` or under snorkel's keyword ``lfs``."""
+    if sfs is not None and lfs is not None:
+        raise TypeError(
+            f"{applier} got the SFs twice: pass them once, as sfs (or positionally) "
+            "or as lfs="
+        )
+    if sfs is None and lfs is None:
+        raise TypeError(
+            f"{applier} is missing the SFs to apply: e.g. {applier}([short_comment])"
+        )
+    return sfs if sfs is not None else lfs  # type: ignore[return-value]
+
+
 class BaseSFApplier:
     """Base class of SF appliers: holds and checks the SFs.
 
@@ -176,15 +249,31 @@ class BaseSFApplier:
     ----------
     sfs
         Slicing functions to apply; names must be unique.
+    lfs
+        The same list under the keyword of snorkel's appliers
+        (``PandasSFApplier(lfs=[...])``), for code written for ``snorkel.slicing``.
 
     Raises
     ------
     TypeError, ValueError
-        See :func:`check_sfs`.
+        See :func:`check_sfs`; also a ``TypeError`` when the SFs are given twice
+        (``sfs`` and ``lfs``) or not at all.
+
+    Examples
+    --------
+    >>> from slicing.sf.core import SlicingFunction
+    >>> applier = BaseSFApplier(lfs=[SlicingFunction("always", lambda x: True)])
+    >>> applier.sf_names
+    ['always']
     """
 
-    def __init__(self, sfs: Sequence[SlicingFunction]) -> None:
-        self._sfs = check_sfs(sfs)
+    def __init__(
+        self,
+        sfs: Sequence[SlicingFunction] | None = None,
+        *,
+        lfs: Sequence[SlicingFunction] | None = None,
+    ) -> None:
+        self._sfs = check_sfs(_sfs_or_lfs(sfs, lfs, type(self).__name__))
         self._sf_names = [sf.name for sf in self._sfs]
 
     @property
@@ -192,11 +281,13 @@ class BaseSFApplier:
         """Names of the SFs, in slice-matrix column order."""
         return list(self._sf_names)
 
-    def _finish(
-        self, indicators: np.ndarray, faults: FaultCounter, return_meta: bool
-    ) -> ApplyResult:
-        S = make_slice_matrix(indicators, self._sf_names)
-        return (S, faults.metadata()) if return_meta else S
+    def _finish(self, block: SliceBlock, return_meta: bool) -> ApplyResult:
+        S = make_slice_matrix(block.indicators, self._sf_names)
+        if not return_meta:
+            return S
+        return S, ApplierMetadata(
+            {name: block.fault_counts[name] for name in self._sf_names}
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}, SFs: {self._sf_names}"

@@ -17,6 +17,7 @@ from slicing.apply.base import (
     ApplyResult,
     BaseSFApplier,
     FaultCounter,
+    SliceBlock,
     run_point_sfs,
 )
 from slicing.apply.pandas import PandasSFApplier
@@ -33,6 +34,12 @@ class SFApplier(BaseSFApplier):
 
     Vectorized SFs are called point by point here (each point becomes a one-row
     DataFrame); use ``PandasSFApplier`` to run them column-wise.
+
+    Parameters
+    ----------
+    sfs
+        Slicing functions to apply; names must be unique. snorkel's keyword ``lfs=``
+        is accepted too.
 
     Examples
     --------
@@ -122,4 +129,4 @@ class SFApplier(BaseSFApplier):
                 for position, column in enumerate(columns):
                     indicators[start : start + len(chunk), position] = column
                 progress.update(len(chunk))
-        return self._finish(indicators, faults, return_meta)
+        return self._finish(SliceBlock(indicators, faults.by_name()), return_meta)

@@ -13,24 +13,36 @@ work without an ``if __name__ == "__main__":`` guard. Elsewhere, and for a
 ``distributed.LocalCluster`` (whose workers are spawned), Python must re-import the
 calling script in each worker, which needs that guard: the guard is what stops the
 script from starting the cluster again inside every worker.
+
+The process and ``distributed`` schedulers pickle every SF (with cloudpickle) to
+send it to the workers; an SF that cannot be pickled (one closing over a lock, an
+open connection or a file handle) is refused before anything is submitted, with an
+error naming it.
+
+Both appliers keep the positional order of snorkel's ``DaskLFApplier.apply(df,
+scheduler, fault_tolerant)`` and ``PandasParallelLFApplier.apply(df, n_parallel,
+scheduler, fault_tolerant)``; options snorkel does not have are keyword-only.
 """
 
 from collections.abc import Sequence
 from typing import Any, Literal, overload
 
+import cloudpickle
 import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
 from slicing._dask import Scheduler, compute_in_order, is_client
-from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
+from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier, SliceBlock
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.sf.core import SlicingFunction
 
-__all__ = ["DaskSFApplier", "PandasParallelSFApplier"]
+__all__ = ["BaseDaskSFApplier", "DaskSFApplier", "PandasParallelSFApplier"]
 
-Block = tuple[np.ndarray, list[int]]
+#: Scheduler names whose workers are other processes, which receive the SFs pickled
+#: (a ``distributed.Client`` too); "threads" and "synchronous" never pickle them.
+PICKLING_SCHEDULERS = ("processes", "multiprocessing", "distributed")
 
 
 def _slice_block(
@@ -39,7 +51,7 @@ def _slice_block(
     fault_tolerant: bool,
     row_offset: int | None,
     partition: int,
-) -> Block:
+) -> SliceBlock:
     return slice_frame(
         frame, sfs, fault_tolerant, row_offset=row_offset, partition=partition
     )
@@ -51,9 +63,9 @@ def _partition_columns(
     fault_tolerant: bool,
     keep_columns: Sequence[str],
 ) -> pd.DataFrame:
-    indicators, _ = slice_frame(frame, sfs, fault_tolerant, row_offset=None)
+    block = slice_frame(frame, sfs, fault_tolerant, row_offset=None)
     slices = pd.DataFrame(
-        indicators, columns=[sf.name for sf in sfs], index=frame.index
+        block.indicators, columns=[sf.name for sf in sfs], index=frame.index
     )
     if not keep_columns:
         return slices
@@ -67,13 +79,83 @@ def _check_dask_frame(df: Any) -> dd.DataFrame:
     return df
 
 
-class DaskSFApplier(BaseSFApplier):
+def check_sfs_picklable(sfs: Sequence[SlicingFunction], scheduler: Scheduler) -> None:
+    """Refuse SFs that ``scheduler`` would have to pickle but cannot.
+
+    Process and ``distributed`` workers receive the SFs pickled with cloudpickle;
+    without this check an unpicklable SF fails deep inside Dask with a message that
+    names neither the SF nor a way out (``cannot pickle '_thread.lock' object``,
+    ``Could not serialize object of type _HLGExprSequence``).
+
+    Raises
+    ------
+    TypeError
+        Naming the first SF that cannot be pickled and why, and suggesting
+        ``scheduler="threads"``.
+
+    Examples
+    --------
+    >>> import threading
+    >>> from slicing.sf.core import SlicingFunction
+    >>> lock = threading.Lock()
+    >>> locked = SlicingFunction("locked", lambda x: lock.locked())
+    >>> check_sfs_picklable([locked], "threads")  # never pickled: fine
+    >>> check_sfs_picklable([locked], "processes")
+    Traceback (most recent call last):
+    ...
+    TypeError: SF 'locked' cannot be pickled (TypeError: cannot pickle '_thread.lock' object), so it cannot be sent to the worker processes of scheduler 'processes'; use scheduler="threads" (or "synchronous"), or create the unpicklable object (lock, connection, open file, ...) inside the SF instead of closing over it
+    """
+    if not (is_client(scheduler) or scheduler in PICKLING_SCHEDULERS):
+        return
+    where = (
+        "a dask.distributed cluster"
+        if is_client(scheduler)
+        else f"scheduler {scheduler!r}"
+    )
+    for sf in sfs:
+        try:
+            cloudpickle.dumps(sf)
+        except Exception as exc:  # noqa: BLE001 - any pickling failure is reported
+            raise TypeError(
+                f"SF '{sf.name}' cannot be pickled ({type(exc).__name__}: {exc}), so "
+                f"it cannot be sent to the worker processes of {where}; use "
+                'scheduler="threads" (or "synchronous"), or create the unpicklable '
+                "object (lock, connection, open file, ...) inside the SF instead of "
+                "closing over it"
+            ) from exc
+
+
+class BaseDaskSFApplier(BaseSFApplier):
+    """Shared base of the appliers that compute blocks of rows as Dask tasks.
+
+    Subclasses cut their input into blocks and call :meth:`_compute_blocks`, which
+    checks the SFs can reach the workers, computes the blocks in order and returns
+    the slice matrix.
+    """
+
+    def _compute_blocks(
+        self,
+        tasks: list[Any],
+        scheduler: Scheduler,
+        progress_bar: bool,
+        return_meta: bool,
+        num_workers: int | None,
+    ) -> ApplyResult:
+        blocks = compute_in_order(tasks, scheduler, progress_bar, num_workers)
+        block = SliceBlock.concat(blocks, self._sf_names)
+        if len(block.indicators) == 0:
+            raise ValueError("the DataFrame is empty: there are no rows to slice")
+        return self._finish(block, return_meta)
+
+
+class DaskSFApplier(BaseDaskSFApplier):
     """SF applier for a Dask DataFrame (local schedulers or a ``distributed`` cluster).
 
     Parameters
     ----------
     sfs
-        Slicing functions to apply; names must be unique.
+        Slicing functions to apply; names must be unique. snorkel's keyword ``lfs=``
+        is accepted too.
 
     Examples
     --------
@@ -94,8 +176,9 @@ class DaskSFApplier(BaseSFApplier):
         self,
         df: dd.DataFrame,
         scheduler: Scheduler = ...,
-        progress_bar: bool = ...,
         fault_tolerant: bool = ...,
+        *,
+        progress_bar: bool = ...,
         return_meta: Literal[False] = ...,
         num_workers: int | None = ...,
     ) -> np.recarray: ...
@@ -105,9 +188,9 @@ class DaskSFApplier(BaseSFApplier):
         self,
         df: dd.DataFrame,
         scheduler: Scheduler = ...,
-        progress_bar: bool = ...,
         fault_tolerant: bool = ...,
         *,
+        progress_bar: bool = ...,
         return_meta: Literal[True],
         num_workers: int | None = ...,
     ) -> tuple[np.recarray, ApplierMetadata]: ...
@@ -116,8 +199,9 @@ class DaskSFApplier(BaseSFApplier):
         self,
         df: dd.DataFrame,
         scheduler: Scheduler = "processes",
-        progress_bar: bool = True,
         fault_tolerant: bool = False,
+        *,
+        progress_bar: bool = True,
         return_meta: bool = False,
         num_workers: int | None = None,
     ) -> ApplyResult:
@@ -130,10 +214,10 @@ class DaskSFApplier(BaseSFApplier):
         scheduler
             ``"processes"`` (default, as in snorkel), ``"threads"``,
             ``"synchronous"``, or a ``dask.distributed.Client``.
-        progress_bar
-            Show a tqdm progress bar.
         fault_tolerant
             Count exceptions as "not in slice" and report per-SF fault counts.
+        progress_bar
+            Show a tqdm progress bar.
         return_meta
             Also return :class:`ApplierMetadata` with per-SF fault counts.
         num_workers
@@ -147,18 +231,22 @@ class DaskSFApplier(BaseSFApplier):
         ------
         ValueError
             The frame has no rows.
+        TypeError
+            An SF cannot be pickled for process or ``distributed`` workers (see
+            :func:`check_sfs_picklable`), or the scheduler is not one of the above.
         SFApplicationError
             An SF raised: names the SF, the partition, the row and its index label.
         """
         df = _check_dask_frame(df)
+        check_sfs_picklable(self._sfs, scheduler)
         tasks = [
             dask.delayed(_slice_block, pure=False)(
                 part, self._sfs, fault_tolerant, None, i
             )
             for i, part in enumerate(df.to_delayed())
         ]
-        return self._gather(
-            tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers
+        return self._compute_blocks(
+            tasks, scheduler, progress_bar, return_meta, num_workers
         )
 
     def slice_columns(
@@ -172,6 +260,7 @@ class DaskSFApplier(BaseSFApplier):
         Built with ``map_partitions`` and an explicit ``meta``, so nothing runs until
         you compute or write it (e.g. ``.to_parquet(...)``), and SFs never see
         placeholder rows. Fault counts are only available from :meth:`apply`.
+        Whether the SFs can be pickled is only known when the result is computed.
 
         ``keep_columns`` (e.g. an id, the label, the prediction) are carried into the
         result from the same partitions. Prefer this to assigning columns of ``df``
@@ -212,26 +301,8 @@ class DaskSFApplier(BaseSFApplier):
             align_dataframes=False,
         )
 
-    def _gather(
-        self,
-        tasks: list[Any],
-        scheduler: Scheduler,
-        progress_bar: bool,
-        fault_tolerant: bool,
-        return_meta: bool,
-        num_workers: int | None,
-    ) -> ApplyResult:
-        blocks = compute_in_order(tasks, scheduler, progress_bar, num_workers)
-        faults = FaultCounter(self._sf_names, fault_tolerant)
-        for _, block_faults in blocks:
-            faults.add(block_faults)
-        indicators = np.concatenate([block for block, _ in blocks]) if blocks else None
-        if indicators is None or len(indicators) == 0:
-            raise ValueError("the DataFrame is empty: there are no rows to slice")
-        return self._finish(indicators, faults, return_meta)
 
-
-class PandasParallelSFApplier(DaskSFApplier):
+class PandasParallelSFApplier(BaseDaskSFApplier):
     """Apply SFs to a pandas DataFrame in parallel, splitting it into row blocks.
 
     The frame is cut by position (never re-sorted by index), so row ``i`` of the
@@ -240,7 +311,8 @@ class PandasParallelSFApplier(DaskSFApplier):
     Parameters
     ----------
     sfs
-        Slicing functions to apply; names must be unique.
+        Slicing functions to apply; names must be unique. snorkel's keyword ``lfs=``
+        is accepted too.
     n_parallel
         Default number of parallel blocks/workers (``apply`` can override it).
 
@@ -258,8 +330,14 @@ class PandasParallelSFApplier(DaskSFApplier):
     array([ True, False,  True])
     """
 
-    def __init__(self, sfs: Sequence[SlicingFunction], n_parallel: int = 2) -> None:
-        super().__init__(sfs)
+    def __init__(
+        self,
+        sfs: Sequence[SlicingFunction] | None = None,
+        n_parallel: int = 2,
+        *,
+        lfs: Sequence[SlicingFunction] | None = None,
+    ) -> None:
+        super().__init__(sfs, lfs=lfs)
         self.n_parallel = self._check_n_parallel(n_parallel)
 
     @staticmethod
@@ -268,14 +346,15 @@ class PandasParallelSFApplier(DaskSFApplier):
             raise ValueError(f"n_parallel must be a positive int; got {n_parallel!r}")
         return n_parallel
 
-    @overload  # type: ignore[override]
+    @overload
     def apply(
         self,
         df: pd.DataFrame,
         n_parallel: int | None = ...,
         scheduler: Scheduler = ...,
-        progress_bar: bool = ...,
         fault_tolerant: bool = ...,
+        *,
+        progress_bar: bool = ...,
         return_meta: Literal[False] = ...,
     ) -> np.recarray: ...
 
@@ -285,9 +364,9 @@ class PandasParallelSFApplier(DaskSFApplier):
         df: pd.DataFrame,
         n_parallel: int | None = ...,
         scheduler: Scheduler = ...,
-        progress_bar: bool = ...,
         fault_tolerant: bool = ...,
         *,
+        progress_bar: bool = ...,
         return_meta: Literal[True],
     ) -> tuple[np.recarray, ApplierMetadata]: ...
 
@@ -296,8 +375,9 @@ class PandasParallelSFApplier(DaskSFApplier):
         df: pd.DataFrame,
         n_parallel: int | None = None,
         scheduler: Scheduler = "processes",
-        progress_bar: bool = True,
         fault_tolerant: bool = False,
+        *,
+        progress_bar: bool = True,
         return_meta: bool = False,
     ) -> ApplyResult:
         """Apply the SFs to ``df`` with ``n_parallel`` workers; return the slice matrix.
@@ -307,10 +387,20 @@ class PandasParallelSFApplier(DaskSFApplier):
         df
             pandas DataFrame; row ``i`` of the result is ``df.iloc[i]``.
         n_parallel
-            Number of workers (default: the constructor's ``n_parallel``). The frame
-            is cut into a few blocks per worker so the progress bar moves.
-        scheduler, progress_bar, fault_tolerant, return_meta
+            Number of workers (default: the constructor's ``n_parallel``, 2 unless
+            set). The frame is cut into a few blocks per worker so the progress bar
+            moves.
+        scheduler, fault_tolerant, progress_bar, return_meta
             As in :meth:`DaskSFApplier.apply`.
+
+        Raises
+        ------
+        ValueError
+            An empty frame, duplicate column names or a bad ``n_parallel``.
+        TypeError
+            An SF cannot be pickled for process or ``distributed`` workers.
+        SFApplicationError
+            An SF raised: names the SF and the row's position and index label.
         """
         check_frame_columns(df)
         if len(df) == 0:
@@ -318,6 +408,7 @@ class PandasParallelSFApplier(DaskSFApplier):
         workers = self._check_n_parallel(
             n_parallel if n_parallel is not None else self.n_parallel
         )
+        check_sfs_picklable(self._sfs, scheduler)
         n_blocks = min(len(df), workers * 4 if progress_bar else workers)
         bounds = np.linspace(0, len(df), n_blocks + 1).astype(int)
         tasks = [
@@ -327,6 +418,6 @@ class PandasParallelSFApplier(DaskSFApplier):
             for i, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:]))
         ]
         num_workers = None if is_client(scheduler) else workers
-        return self._gather(
-            tasks, scheduler, progress_bar, fault_tolerant, return_meta, num_workers
+        return self._compute_blocks(
+            tasks, scheduler, progress_bar, return_meta, num_workers
         )

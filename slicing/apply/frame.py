@@ -11,8 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from slicing.apply.base import CHUNK_ROWS, FaultCounter, run_point_sfs
-from slicing.errors import SFApplicationError, SFOutputError, format_label
+from slicing.apply.base import CHUNK_ROWS, FaultCounter, SliceBlock, run_point_sfs
+from slicing.errors import (
+    MissingColumnError,
+    SFApplicationError,
+    SFOutputError,
+    format_label,
+)
 from slicing.points import MutableDataPoint, row_type
 from slicing.sf.core import SlicingFunction
 
@@ -35,12 +40,13 @@ def slice_frame(
     frame: pd.DataFrame,
     sfs: Sequence[SlicingFunction],
     fault_tolerant: bool,
+    *,
     row_offset: int | None = 0,
     partition: int | None = None,
     on_chunk: Callable[[int], None] | None = None,
     id_column: str | None = None,
-) -> tuple[np.ndarray, list[int]]:
-    """Apply SFs to ``frame``; return the ``(n, k)`` bool matrix and per-SF fault counts.
+) -> SliceBlock:
+    """Apply SFs to ``frame``: the ``(n, k)`` bool indicators and per-SF fault counts.
 
     Parameters
     ----------
@@ -59,6 +65,29 @@ def slice_frame(
         Column holding row ids, named in error messages instead of index labels.
     on_chunk
         Called with the number of rows after each chunk (progress bars).
+
+    Returns
+    -------
+    SliceBlock
+        ``indicators`` in the order of ``frame``'s rows and ``sfs``;
+        ``fault_counts`` by SF name.
+
+    Raises
+    ------
+    SFApplicationError
+        An SF raised (without ``fault_tolerant``): names the SF and the row.
+    SFOutputError
+        An SF returned something other than a bool.
+
+    Examples
+    --------
+    >>> from slicing.sf.core import slicing_function
+    >>> @slicing_function()
+    ... def is_big(x):
+    ...     return x.num > 42
+    >>> block = slice_frame(pd.DataFrame({"num": [1, 50]}), [is_big], False)
+    >>> block.indicators.tolist(), block.fault_counts
+    ([[False], [True]], {'is_big': 0})
     """
     n_rows = len(frame)
     faults = FaultCounter([sf.name for sf in sfs], fault_tolerant)
@@ -105,7 +134,7 @@ def slice_frame(
             )
         if on_chunk is not None:
             on_chunk(len(chunk))
-    return indicators, faults.counts
+    return SliceBlock(indicators, faults.by_name())
 
 
 def _run_group(
@@ -137,11 +166,18 @@ def _run_vectorized(
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised with context, or isolated
         if not faults.fault_tolerant:
-            missing = _missing_column_hint(exc, chunk.columns)
-            raise SFApplicationError(
+            message = (
                 f"vectorized SF '{sf.name}' raised {type(exc).__name__} on the chunk "
-                f"starting at {describe_row(0)}: {exc}{missing}"
-            ) from exc
+                f"starting at {describe_row(0)}: {exc}"
+            )
+            column = _missing_column(exc, chunk.columns)
+            if column is not None:
+                raise MissingColumnError(
+                    f"{message} (the DataFrame has no column {column!r}; its columns "
+                    f"are {list(chunk.columns)})",
+                    column=column,
+                ) from exc
+            raise SFApplicationError(message) from exc
     # Fault tolerant: find the rows that fail by calling the SF row by row.
     column = np.zeros(len(chunk), dtype=np.bool_)
     for row in range(len(chunk)):
@@ -154,7 +190,8 @@ def _run_vectorized(
     return column
 
 
-def _missing_column_hint(exc: Exception, columns: pd.Index) -> str:
+def _missing_column(exc: Exception, columns: pd.Index) -> Any:
+    """The column ``exc`` (a KeyError or AttributeError) asked for, if not in ``columns``."""
     if isinstance(exc, (KeyError, AttributeError)):
         key = (
             exc.args[0]
@@ -162,8 +199,8 @@ def _missing_column_hint(exc: Exception, columns: pd.Index) -> str:
             else getattr(exc, "name", None)
         )
         if key is not None and key not in columns:
-            return f" (the DataFrame has no column {key!r}; its columns are {list(columns)})"
-    return ""
+            return key
+    return None
 
 
 def _row_describer(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier, FaultCounter
+from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier
 from slicing.apply.frame import check_frame_columns, slice_frame
 
 __all__ = ["PandasSFApplier"]
@@ -24,7 +24,8 @@ class PandasSFApplier(BaseSFApplier):
     Parameters
     ----------
     sfs
-        Slicing functions to apply; names must be unique.
+        Slicing functions to apply; names must be unique. snorkel's keyword ``lfs=``
+        is accepted too.
 
     Examples
     --------
@@ -100,9 +101,7 @@ class PandasSFApplier(BaseSFApplier):
         if len(df) == 0:
             raise ValueError("the DataFrame is empty: there are no rows to slice")
         with tqdm(total=len(df), unit="rows", disable=not progress_bar) as progress:
-            indicators, fault_counts = slice_frame(
-                df, self._sfs, fault_tolerant, on_chunk=progress.update
+            block = slice_frame(
+                df, self._sfs, fault_tolerant=fault_tolerant, on_chunk=progress.update
             )
-        faults = FaultCounter(self._sf_names, fault_tolerant)
-        faults.add(fault_counts)
-        return self._finish(indicators, faults, return_meta)
+        return self._finish(block, return_meta)

@@ -1,29 +1,74 @@
-"""Reading a batch job's input and staging its output so it appears atomically.
+"""Reading a batch job's input, file by file, and writing files atomically.
 
-Output layout: a directory of Parquet files ``part.00000.parquet``, ... (one per input
-partition, in input order), written first into a hidden sibling directory
-``.NAME.partial`` and renamed to ``NAME`` only when every partition is there. A failed
-or interrupted run therefore never leaves a half-written output at the final path,
-and ``--resume`` reuses the partitions that a previous run finished.
+Every input file is checked up front from what is cheap to read (a Parquet footer, a
+CSV header line): a file that is not Parquet, or that lacks a column the others
+have, is refused before any work starts, by name. Partitions are read by our own
+reader (one task per file, or per byte range / row-group group when
+``partition_size`` asks for smaller partitions), so an error that can only show at
+compute time (a CSV whose numeric column holds text in a later file, a file
+deleted mid-job) still names the file and the column.
 """
 
 import glob
+import hashlib
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dask.dataframe as dd
 
-from slicing.batch.errors import BatchInputError
+from slicing.batch.errors import BatchInputError, InputFileError
+from slicing.batch.readers import csv_pieces, parquet_pieces, read_piece
 
-__all__ = ["StagedOutput", "read_input", "write_atomically", "write_json_atomically"]
+__all__ = [
+    "InputData",
+    "InputFile",
+    "fingerprint_files",
+    "read_input",
+    "write_atomically",
+    "write_json_atomically",
+]
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file as it was when the job started (its fingerprint for ``--resume``).
+
+    ``footer`` is a hash of the Parquet footer (row counts, offsets, statistics), so
+    an edit that keeps the size and the modification time is still noticed.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    footer: str | None = None
+
+    def changes(self, other: "InputFile") -> list[str]:
+        """What differs from ``other`` (the same path), in words."""
+        said = []
+        if self.size != other.size:
+            said.append(f"size {self.size:,} -> {other.size:,} bytes")
+        if self.mtime_ns != other.mtime_ns:
+            said.append("modification time")
+        if self.footer != other.footer:
+            said.append("Parquet footer")
+        return said
+
+
+@dataclass
+class InputData:
+    """The input as a lazy Dask DataFrame, and the files it is read from."""
+
+    frame: dd.DataFrame
+    files: list[InputFile]
+    input_format: str
 
 
 def _input_paths(path: str) -> list[str]:
@@ -31,19 +76,26 @@ def _input_paths(path: str) -> list[str]:
         matches = sorted(glob.glob(path))
         if not matches:
             raise BatchInputError(f"input pattern {path!r} matches no files")
-        return matches
-    if not os.path.exists(path):
+        paths = matches
+    elif not os.path.exists(path):
         raise BatchInputError(f"input {path!r} does not exist")
-    if os.path.isdir(path):
-        files = sorted(
+    elif os.path.isdir(path):
+        paths = sorted(
             os.path.join(path, name)
             for name in os.listdir(path)
             if not name.startswith((".", "_"))
         )
-        if not files:
+        if not paths:
             raise BatchInputError(f"input directory {path!r} holds no data files")
-        return files
-    return [path]
+    else:
+        paths = [path]
+    for candidate in paths:
+        if not os.path.isfile(candidate):
+            raise BatchInputError(
+                f"input {candidate!r} is a directory; pass its files (a directory of "
+                "files or a glob such as 'data/*.parquet')"
+            )
+    return paths
 
 
 def _infer_format(paths: list[str]) -> str:
@@ -57,129 +109,103 @@ def _infer_format(paths: list[str]) -> str:
     )
 
 
+def _footer_hash(path: str) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(-8, os.SEEK_END)
+        length = int.from_bytes(handle.read(4), "little")
+        handle.seek(-8 - length, os.SEEK_END)
+        return hashlib.sha256(handle.read(length)).hexdigest()[:16]
+
+
+def fingerprint_files(paths: list[str], input_format: str) -> list[InputFile]:
+    """Path, size, modification time (and Parquet footer hash) of each file."""
+    files = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            footer = _footer_hash(path) if input_format == "parquet" else None
+        except OSError as exc:
+            raise InputFileError(
+                f"cannot read input file {path!r}: {exc.strerror or exc}"
+            ) from exc
+        files.append(
+            InputFile(os.path.abspath(path), stat.st_size, stat.st_mtime_ns, footer)
+        )
+    return files
+
+
 def read_input(
-    path: str, input_format: str | None = None, partition_size: str | None = None
-) -> dd.DataFrame:
-    """Open Parquet or CSV input (a file, a directory or a glob) as a Dask DataFrame.
+    path: str, *, input_format: str | None = None, partition_size: str | None = None
+) -> InputData:
+    """Open Parquet or CSV input (a file, a directory or a glob), checking every file.
+
+    Parameters
+    ----------
+    path
+        A file, a directory (its files not starting with ``.`` or ``_``) or a glob.
+    input_format
+        ``"parquet"`` or ``"csv"``; inferred from the file names by default.
+    partition_size
+        Bytes per partition (e.g. ``"64MB"``): Parquet files are split at row groups,
+        CSV files at lines. By default one partition per Parquet file and 64MB of
+        CSV.
 
     Raises
     ------
     BatchInputError
-        Missing input, an unknown format, or a file that cannot be read.
+        Missing input or an unknown format; :class:`InputFileError` (a subclass)
+        names the file for a file that is not Parquet, lacks a column the first file
+        has, or holds a value of the wrong type.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"text": ["a", "b"]}).to_parquet(f"{folder}/one.parquet")
+    >>> data = read_input(folder)
+    >>> data.frame.npartitions, data.input_format, data.frame.compute().text.tolist()
+    (1, 'parquet', ['a', 'b'])
     """
     paths = _input_paths(path)
     input_format = input_format or _infer_format(paths)
-    blocksize: Any = partition_size or "default"
-    try:
-        if input_format == "parquet":
-            frame = dd.read_parquet(paths, blocksize=blocksize)
-        elif input_format == "csv":
-            frame = dd.read_csv(
-                paths,
-                blocksize=partition_size or "64MB",
-                sep="\t" if path.endswith(".tsv") else ",",
-            )
-        else:
-            raise BatchInputError(
-                f"unknown input format {input_format!r}; use parquet or csv"
-            )
-        frame._meta  # noqa: B018 - reads the schema now, so bad files fail here
-    except BatchInputError:
-        raise
-    except Exception as exc:
+    sep = "\t" if path.endswith(".tsv") else ","
+    if input_format == "parquet":
+        pieces, meta = parquet_pieces(paths, partition_size)
+    elif input_format == "csv":
+        pieces, meta = csv_pieces(paths, partition_size, sep)
+    else:
         raise BatchInputError(
-            f"cannot read {input_format} input {path!r}: {type(exc).__name__}: {exc}"
-        ) from exc
-    if frame.npartitions == 0:
-        raise BatchInputError(f"input {path!r} holds no data")
-    return frame
+            f"unknown input format {input_format!r}; use parquet or csv"
+        )
+    files = fingerprint_files(paths, input_format)
+    frame = dd.from_map(
+        read_piece,
+        pieces,
+        args=(meta, sep),
+        meta=meta,
+        enforce_metadata=False,
+        label="read-input",
+    )
+    return InputData(frame, files, input_format)
 
 
 def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
     """Call ``write`` on a hidden temporary file beside ``path``, then rename it into place.
 
     Readers never see a half-written file, and the hidden name (leading ``.``) keeps
-    Parquet readers from picking up the leftover of an interrupted write.
+    Parquet readers from picking up the leftover of an interrupted write. A failed
+    write removes its temporary file (a full disk gets its space back).
     """
     temporary = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    write(temporary)
-    os.replace(temporary, path)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:
     """Write JSON atomically (see :func:`write_atomically`)."""
     text = json.dumps(payload, indent=2, sort_keys=True, default=str)
     write_atomically(path, lambda temporary: temporary.write_text(text))
-
-
-class StagedOutput:
-    """The hidden staging directory of an output, and its promotion to the final path.
-
-    Parameters
-    ----------
-    output
-        Final output directory.
-    job
-        Description of the job (input, SF names, partitions, ...); a resumed run must
-        describe the same job.
-    overwrite
-        Replace an existing output (only once the new one is complete).
-    resume
-        Keep partitions a previous, interrupted run of the same job finished.
-    """
-
-    MANIFEST = "_manifest.json"
-
-    def __init__(self, output: Path, job: dict, overwrite: bool, resume: bool) -> None:
-        self.final = Path(output)
-        self.partial = self.final.with_name(f".{self.final.name}.partial")
-        self.job = job
-        if self.final.exists() and not overwrite:
-            raise BatchInputError(
-                f"output {str(self.final)!r} already exists; pass --overwrite to replace it"
-            )
-        if not self.final.parent.is_dir():
-            raise BatchInputError(
-                f"the output's parent directory {str(self.final.parent)!r} does not exist"
-            )
-        manifest = self.partial / self.MANIFEST
-        if self.partial.exists() and resume and manifest.exists():
-            previous = json.loads(manifest.read_text())
-            if previous != job:
-                raise BatchInputError(
-                    "--resume: the interrupted run in "
-                    f"{str(self.partial)!r} was a different job (input, SFs or "
-                    "partitioning changed); run without --resume to start over"
-                )
-        elif self.partial.exists():
-            shutil.rmtree(self.partial)
-        self.partial.mkdir(exist_ok=True)
-        write_json_atomically(manifest, job)
-
-    def partition_path(self, partition: int) -> Path:
-        return self.partial / f"part.{partition:05d}.parquet"
-
-    def stats_path(self, partition: int) -> Path:
-        return self.partial / f"_part.{partition:05d}.json"
-
-    def finished(self) -> dict[int, dict]:
-        """Stats of partitions whose Parquet file and stats were both written."""
-        done = {}
-        for partition in range(self.job["partitions"]):
-            stats = self.stats_path(partition)
-            if stats.exists() and self.partition_path(partition).exists():
-                done[partition] = json.loads(stats.read_text())
-        return done
-
-    def commit(self) -> None:
-        """Remove bookkeeping files and leftovers of interrupted writes, then rename
-        the staging directory into place."""
-        for leftover in [*self.partial.glob("_*.json"), *self.partial.glob(".*.tmp-*")]:
-            leftover.unlink()
-        if self.final.exists():
-            trash = self.final.with_name(f".{self.final.name}.old-{uuid.uuid4().hex}")
-            os.replace(self.final, trash)
-            os.replace(self.partial, self.final)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(self.partial, self.final)

@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from slicing.discover.describe import describe_slice
-from slicing.discover.masks import Embedder, NearestCentroidMask, nearest_centroid
+from slicing.discover.masks import (
+    Embedder,
+    NearestCentroidMask,
+    check_finite_embeddings,
+    nearest_centroid,
+)
 from slicing.discover.result import DiscoveredSlice, DiscoveryResult
 from slicing.discover.scoring import error_interval, sliceline_score
 from slicing.discover.search_data import validate_errors
@@ -74,9 +79,15 @@ class ErrorAwareMixture:
         self.seed = seed
 
     def fit(self, embeddings: np.ndarray, errors: np.ndarray) -> "ErrorAwareMixture":
-        """Fit by EM, starting from k-means++ centres."""
+        """Fit by EM, starting from k-means++ centres.
+
+        Raises
+        ------
+        ValueError
+            Some rows of ``embeddings`` hold NaN or infinity (names them).
+        """
         rng = np.random.default_rng(self.seed)
-        X = np.asarray(embeddings, dtype=np.float64)
+        X = check_finite_embeddings(np.asarray(embeddings, dtype=np.float64))
         errors = np.clip(np.asarray(errors, dtype=np.float64), 0.0, 1.0)
         self.means_ = _kmeans_plus_plus(X, self.n_clusters, rng)
         spread = X.var(axis=0) + MIN_VARIANCE
@@ -135,6 +146,7 @@ def find_embedding_slices(
     embeddings: np.ndarray,
     errors: np.ndarray | pd.Series | Sequence[float],
     embed: str | Embedder,
+    *,
     frame: pd.DataFrame | None = None,
     text_column: str | None = None,
     describe_columns: Sequence[str] = (),
@@ -186,7 +198,8 @@ def find_embedding_slices(
     Raises
     ------
     ValueError
-        On shapes that do not match or errors outside [0, 1].
+        On shapes that do not match, errors outside [0, 1], or embeddings holding
+        NaN or infinity (the message gives the count and the first positions).
 
     Examples
     --------
@@ -205,6 +218,7 @@ def find_embedding_slices(
         raise ValueError(
             f"embeddings must be a non-empty (n, dim) array; got shape {X.shape}"
         )
+    check_finite_embeddings(X)
     error_values = validate_errors(errors, pd.DataFrame(index=range(len(X))))
     if error_values.max() > 1:
         raise ValueError(

@@ -12,10 +12,67 @@ import numpy as np
 import pandas as pd
 
 from slicing.discover.predicates import Predicate
+from slicing.errors import format_label
 
-__all__ = ["ConjunctionMask", "Embedder", "NearestCentroidMask", "nearest_centroid"]
+__all__ = [
+    "ConjunctionMask",
+    "Embedder",
+    "NearestCentroidMask",
+    "check_finite_embeddings",
+    "nearest_centroid",
+]
 
 Embedder = Callable[[pd.DataFrame], np.ndarray]
+
+#: Row positions shown in an error message before "...".
+SHOWN_ROWS = 5
+
+
+def check_finite_embeddings(
+    vectors: np.ndarray, labels: Sequence[object] | None = None
+) -> np.ndarray:
+    """Refuse embeddings holding NaN or infinity, naming the rows.
+
+    A non-finite row has no nearest centroid (every distance is NaN, and
+    ``argmin`` silently answers 0) and turns a mixture's parameters into NaN.
+
+    Parameters
+    ----------
+    vectors
+        ``(n, dim)`` embeddings.
+    labels
+        Index labels of the rows, shown next to their positions when given.
+
+    Returns
+    -------
+    np.ndarray
+        ``vectors``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        Giving how many rows are not finite and the first few positions.
+
+    Examples
+    --------
+    >>> check_finite_embeddings(np.array([[0.0, 1.0], [np.nan, 2.0], [1.0, np.inf]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: embeddings must be finite; 2 of 3 rows hold NaN or infinity, at positions [1, 2]: drop or impute those rows
+    """
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if len(bad) == 0:
+        return vectors
+    shown = bad[:SHOWN_ROWS]
+    more = ", ..." if len(bad) > SHOWN_ROWS else ""
+    where = f"positions [{', '.join(str(row) for row in shown)}{more}]"
+    if labels is not None:
+        shown_labels = ", ".join(format_label(labels[row]) for row in shown)
+        where += f" (index labels [{shown_labels}{more}])"
+    raise ValueError(
+        f"embeddings must be finite; {len(bad)} of {len(vectors)} rows hold NaN or "
+        f"infinity, at {where}: drop or impute those rows"
+    )
 
 
 class ConjunctionMask:
@@ -54,6 +111,13 @@ class NearestCentroidMask:
         Name of a column holding one vector per row, or a function mapping a
         DataFrame to its ``(n, dim)`` embeddings (for instance a model's encoder).
 
+    Raises
+    ------
+    KeyError, ValueError
+        When called: the embedding column is missing, the embeddings have the wrong
+        shape, or some rows hold NaN or infinity (they have no nearest centroid;
+        see :func:`check_finite_embeddings`).
+
     Examples
     --------
     >>> mask = NearestCentroidMask(np.array([[0.0, 0.0], [5.0, 5.0]]), 1, "emb")
@@ -67,7 +131,7 @@ class NearestCentroidMask:
         self.embed = embed
 
     def embeddings(self, frame: pd.DataFrame) -> np.ndarray:
-        """The ``(n, dim)`` embeddings of the rows of ``frame``."""
+        """The ``(n, dim)`` embeddings of the rows of ``frame``, checked to be finite."""
         if callable(self.embed):
             vectors = np.asarray(self.embed(frame), dtype=np.float64)
         else:
@@ -84,7 +148,7 @@ class NearestCentroidMask:
                 f"embeddings have shape {vectors.shape}; expected "
                 f"({len(frame)}, {self.centroids.shape[1]})"
             )
-        return vectors
+        return check_finite_embeddings(vectors, frame.index)
 
     def __call__(self, frame: pd.DataFrame) -> np.ndarray:
         if len(frame) == 0:

@@ -216,6 +216,7 @@ class PredicateSpace:
 
 def build_predicate_space(
     frame: pd.DataFrame,
+    *,
     columns: Sequence[str] | None = None,
     text_columns: Sequence[str] = (),
     categorical: Sequence[str] = (),

@@ -24,6 +24,7 @@ __all__ = ["find_slices"]
 def find_slices(
     data: Any,
     errors: str | np.ndarray | pd.Series | Sequence[float],
+    *,
     space: PredicateSpace | None = None,
     columns: Sequence[str] | None = None,
     text_columns: Sequence[str] = (),

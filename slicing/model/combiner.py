@@ -1,5 +1,6 @@
 """Attention over slice experts: ``z' = sum_i a_i r_i`` with ``a = softmax(Q + |P|)``."""
 
+from collections.abc import Mapping
 from typing import Literal, get_args
 
 import torch
@@ -103,6 +104,9 @@ class SliceCombinerModule(nn.Module):
         loss and cannot inflate their logits to capture attention (with the
         gradient, the smallest slice's F1 fell from 83.8 +- 8.7 to 75.8 +- 10.6 in
         the same ablation).
+    slice_ind_key, slice_pred_key, slice_pred_feat_key
+        Suffixes of the output names when the module is called snorkel's way, with
+        one dict of per-slice outputs (see :meth:`forward`); snorkel's defaults.
 
     Raises
     ------
@@ -125,10 +129,14 @@ class SliceCombinerModule(nn.Module):
     def __init__(
         self,
         temperature: float = 1.0,
+        *,
         mode: AttentionMode = "full",
         detach_indicator: bool = False,
         detach_confidence: bool = True,
         indicator_score: IndicatorScore = "logit_vs_base",
+        slice_ind_key: str = "_ind_head",
+        slice_pred_key: str = "_pred_head",
+        slice_pred_feat_key: str = "_pred_transform",
     ) -> None:
         super().__init__()
         if mode not in ATTENTION_MODES:
@@ -145,9 +153,14 @@ class SliceCombinerModule(nn.Module):
         self.detach_indicator = detach_indicator
         self.detach_confidence = detach_confidence
         self.indicator_score = indicator_score
+        self.output_suffixes = (slice_ind_key, slice_pred_key, slice_pred_feat_key)
 
-    def indicator_scores(self, indicator_logits: torch.Tensor) -> torch.Tensor:
+    def indicator_scores(
+        self, indicator_logits: torch.Tensor, *, has_base: bool = True
+    ) -> torch.Tensor:
         """``Q``: the indicator term of the attention scores, ``(batch, n_slices)``.
+
+        ``has_base``: the last column is the base slice (always, inside the model).
 
         Examples
         --------
@@ -158,13 +171,17 @@ class SliceCombinerModule(nn.Module):
         """
         if self.indicator_score == "log_probability":
             return F.logsigmoid(indicator_logits)
-        if self.indicator_score == "logit":
+        if self.indicator_score == "logit" or not has_base:
             return indicator_logits
         base = torch.zeros_like(indicator_logits[:, -1:])
         return torch.cat([indicator_logits[:, :-1], base], dim=1)
 
     def attention_weights(
-        self, indicator_logits: torch.Tensor, predictor_logits: torch.Tensor
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        *,
+        has_base: bool = True,
     ) -> torch.Tensor:
         """Attention over slices, shape ``(batch, n_slices)``, rows summing to 1."""
         if self.mode == "uniform":
@@ -173,7 +190,7 @@ class SliceCombinerModule(nn.Module):
         if self.mode in ("full", "indicator"):
             if self.detach_indicator:
                 indicator_logits = indicator_logits.detach()
-            scores = scores + self.indicator_scores(indicator_logits)
+            scores = scores + self.indicator_scores(indicator_logits, has_base=has_base)
         if self.mode in ("full", "confidence"):
             confidence = prediction_confidence(predictor_logits)
             if self.detach_confidence:
@@ -183,26 +200,48 @@ class SliceCombinerModule(nn.Module):
 
     def forward(
         self,
-        indicator_logits: torch.Tensor,
-        predictor_logits: torch.Tensor,
-        expert_representations: torch.Tensor,
+        indicator_logits: torch.Tensor | Mapping[str, torch.Tensor],
+        predictor_logits: torch.Tensor | None = None,
+        expert_representations: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Return the attention-weighted sum of expert representations.
 
         Parameters
         ----------
         indicator_logits
-            ``(batch, n_slices)``.
+            ``(batch, n_slices)``; or, as ``snorkel.slicing`` calls it, one dict of
+            per-slice outputs ``<prefix><slice_ind_key>`` (two-class indicator
+            logits), ``<prefix><slice_pred_key>`` (predictor logits) and
+            ``<prefix><slice_pred_feat_key>`` (expert representations), paired by
+            prefix, with the prefix ending ``:base`` (if any) as the base slice. The
+            indicator logit is then the log-odds of membership ``l_1 - l_0``.
         predictor_logits
-            ``(batch, n_slices, cardinality)``.
+            ``(batch, n_slices, cardinality)``; not given with a dict.
         expert_representations
-            ``(batch, n_slices, expert_dim)``.
+            ``(batch, n_slices, expert_dim)``; not given with a dict.
 
         Returns
         -------
         torch.Tensor
             ``(batch, expert_dim)``.
+
+        Raises
+        ------
+        ValueError
+            On mismatched shapes, or a dict whose per-slice outputs are incomplete.
+        NotImplementedError
+            For a dict whose predictor heads have fewer than 2 classes (as snorkel).
         """
+        has_base = True
+        if isinstance(indicator_logits, Mapping):
+            indicator_logits, predictor_logits, expert_representations, has_base = (
+                self._stack_outputs(indicator_logits)
+            )
+        if predictor_logits is None or expert_representations is None:
+            raise ValueError(
+                "pass indicator logits, predictor logits and expert representations, "
+                "or one dict of per-slice outputs"
+            )
         batch, n_slices = indicator_logits.shape
         if predictor_logits.shape[:2] != (
             batch,
@@ -214,8 +253,48 @@ class SliceCombinerModule(nn.Module):
                 f"{tuple(predictor_logits.shape)} and "
                 f"{tuple(expert_representations.shape)}"
             )
-        weights = self.attention_weights(indicator_logits, predictor_logits)
+        weights = self.attention_weights(
+            indicator_logits, predictor_logits, has_base=has_base
+        )
         return torch.einsum("bs,bse->be", weights, expert_representations)
+
+    def _stack_outputs(
+        self, outputs: Mapping[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+        """snorkel's per-slice output dict as batched tensors, base slice last."""
+        ind_key, pred_key, feat_key = self.output_suffixes
+        prefixes = sorted(
+            (key[: -len(ind_key)] for key in outputs if str(key).endswith(ind_key)),
+            key=lambda prefix: (prefix.endswith(":base"), prefix),
+        )
+        missing = [
+            prefix + suffix
+            for prefix in prefixes
+            for suffix in (pred_key, feat_key)
+            if prefix + suffix not in outputs
+        ]
+        if not prefixes or missing:
+            raise ValueError(
+                f"expected outputs <slice>{ind_key}, <slice>{pred_key} and "
+                f"<slice>{feat_key} for every slice; missing {missing or [ind_key]}, "
+                f"got keys {sorted(map(str, outputs))}"
+            )
+        indicators = torch.stack([outputs[p + ind_key] for p in prefixes], dim=1)
+        predictors = torch.stack([outputs[p + pred_key] for p in prefixes], dim=1)
+        if predictors.shape[-1] < 2:
+            raise NotImplementedError(
+                "SliceCombinerModule requires output shape [..., c] with c >= 2 for "
+                f"predictor heads; got {tuple(predictors.shape)}"
+            )
+        if indicators.dim() != 3 or indicators.shape[-1] != 2:
+            raise ValueError(
+                "indicator heads must output two-class logits (batch, 2); got "
+                f"{tuple(indicators.shape)} stacked over slices"
+            )
+        experts = torch.stack([outputs[p + feat_key] for p in prefixes], dim=1)
+        membership_log_odds = indicators[..., 1] - indicators[..., 0]
+        has_base = prefixes[-1].endswith(":base")
+        return membership_log_odds, predictors, experts, has_base
 
     def extra_repr(self) -> str:
         return (

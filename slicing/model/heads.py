@@ -90,15 +90,20 @@ class SliceHeadsModule(nn.Module):
         self.expert_bias = nn.Parameter(torch.empty(n_slices * expert_dim))
         self.indicator = nn.Linear(head_dim, n_slices)
         self.predictor = nn.Linear(expert_dim, cardinality)
-        self.reset_expert_parameters()
+        self.reset_parameters()
 
     @property
     def n_slices(self) -> int:
         """Number of slices, including the base slice."""
         return len(self.slice_names)
 
-    def reset_expert_parameters(self) -> None:
-        """Initialise every expert map as ``nn.Linear(head_dim, expert_dim)`` would."""
+    def reset_parameters(self) -> None:
+        """Initialise every expert map as ``nn.Linear(head_dim, expert_dim)`` would.
+
+        The indicator and predictor are ``nn.Linear`` submodules with their own
+        ``reset_parameters``; torch's convention is that each module resets only the
+        parameters it holds directly.
+        """
         bound = 1.0 / math.sqrt(self.head_dim)
         nn.init.uniform_(self.expert_weight, -bound, bound)
         nn.init.uniform_(self.expert_bias, -bound, bound)

@@ -27,15 +27,18 @@ from slicing.model.heads import (
     IndicatorAsTwoClassLogits,
     SliceHeadsModule,
 )
+from slicing.model.labels import validate_base_labels
 
 __all__ = [
     "BASE_SLICE",
     "add_slice_labels",
     "convert_to_slice_tasks",
+    "make_base_task",
     "find_slice_heads",
     "indicator_task_name",
     "predictor_task_name",
     "slice_membership_label",
+    "slice_part_name",
     "validate_base_labels",
 ]
 
@@ -52,9 +55,24 @@ def predictor_task_name(task_name: str, slice_name: str) -> str:
     return f"{task_name}_slice:{slice_name}_pred"
 
 
+def slice_part_name(task_name: str, part: str) -> str:
+    """Name of a slice part of a task, ``<task>_slice_<part>``: ops, modules, labels.
+
+    One helper names them all: the ``heads`` op and module, the ``combiner``, the
+    final ``head``, the ``membership`` label and the ``indicators`` / ``predictors``
+    losses.
+
+    Examples
+    --------
+    >>> slice_part_name("task", "heads")
+    'task_slice_heads'
+    """
+    return f"{task_name}_slice_{part}"
+
+
 def slice_membership_label(task_name: str) -> str:
     """Key of the ``(n, k + 1)`` slice membership tensor in a dataset's ``Y_dict``."""
-    return f"{task_name}_slice_membership"
+    return slice_part_name(task_name, "membership")
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
@@ -77,9 +95,49 @@ def _task_cardinality(base_task: Task) -> int:
     return int(head.out_features)  # type: ignore[arg-type]
 
 
+def make_base_task(
+    base_architecture: nn.Module,
+    head_dim: int,
+    *,
+    cardinality: int,
+    input_data_key: str,
+    task_name: str,
+    scorer: Scorer,
+) -> Task:
+    """The plain task ``prediction_head(base_architecture(X[input_data_key]))``.
+
+    ``SliceAwareClassifier`` converts it with :func:`convert_to_slice_tasks`.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from snorkel.analysis import Scorer
+    >>> task = make_base_task(nn.Linear(2, 4), 4, cardinality=3, input_data_key="x",
+    ...                       task_name="t", scorer=Scorer(metrics=["accuracy"]))
+    >>> [op.name for op in task.op_sequence], task.module_pool["prediction_head"]
+    (['input_op', 'head_op'], Linear(in_features=4, out_features=3, bias=True))
+    """
+    pool = nn.ModuleDict(
+        {
+            "base_architecture": base_architecture,
+            "prediction_head": nn.Linear(head_dim, cardinality),
+        }
+    )
+    op_sequence = [
+        Operation(
+            name="input_op",
+            module_name="base_architecture",
+            inputs=[("_input_", input_data_key)],
+        ),
+        Operation(name="head_op", module_name="prediction_head", inputs=["input_op"]),
+    ]
+    return Task(task_name, pool, op_sequence, scorer=scorer)
+
+
 def convert_to_slice_tasks(
     base_task: Task,
     slice_names: Sequence[str],
+    *,
     expert_dim: int | None = None,
     combiner: SliceCombinerModule | None = None,
     share_final_head: bool = True,
@@ -157,14 +215,14 @@ def convert_to_slice_tasks(
         op.module_name: base_task.module_pool[op.module_name] for op in body_ops
     }
 
-    heads_name = f"{base_task.name}_slice_heads"
+    heads_name = slice_part_name(base_task.name, "heads")
     heads = SliceHeadsModule(head_dim, expert_dim, all_slice_names, cardinality)
     heads_op = Operation(module_name=heads_name, inputs=head_op.inputs)
 
     # Two shared parameter-free modules read every slice's column of the batched
     # heads output; a module per slice would make train()/eval() walk 2(k+1) modules.
-    indicator_column_name = f"{base_task.name}_slice_indicator_column"
-    predictor_column_name = f"{base_task.name}_slice_predictor_column"
+    indicator_column_name = slice_part_name(base_task.name, "indicator_column")
+    predictor_column_name = slice_part_name(base_task.name, "predictor_column")
     column_modules = {
         indicator_column_name: IndicatorAsTwoClassLogits(),
         predictor_column_name: nn.Identity(),
@@ -198,8 +256,8 @@ def convert_to_slice_tasks(
         for index, name in enumerate(all_slice_names)
     ]
 
-    combiner_name = f"{base_task.name}_slice_combiner"
-    final_head_name = f"{base_task.name}_slice_head"
+    combiner_name = slice_part_name(base_task.name, "combiner")
+    final_head_name = slice_part_name(base_task.name, "head")
     combiner_op = Operation(
         module_name=combiner_name,
         inputs=[
@@ -228,50 +286,6 @@ def convert_to_slice_tasks(
         output_func=base_task.output_func,
     )
     return indicator_tasks + predictor_tasks + [slice_aware_base_task]
-
-
-def validate_base_labels(
-    labels: torch.Tensor, task_name: str, cardinality: int
-) -> None:
-    """Check hard labels lie in ``{-1, 0, ..., c-1}`` or soft labels are ``(n, c)``.
-
-    Raises
-    ------
-    ValueError
-        Naming the task, the offending value and row, and what was expected.
-
-    Examples
-    --------
-    >>> import torch
-    >>> validate_base_labels(torch.tensor([0, 2]), "task", 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: labels of task 'task' hold 2 at row 1; expected -1 (no label) or a class in 0..1
-    """
-    if labels.dim() == 1:
-        if labels.dtype.is_floating_point or labels.dtype == torch.bool:
-            raise ValueError(
-                f"hard labels of task {task_name!r} must be an integer tensor; got "
-                f"{labels.dtype}"
-            )
-        bad_rows = torch.nonzero((labels < -1) | (labels >= cardinality)).flatten()
-        if bad_rows.numel():
-            row = int(bad_rows[0])
-            raise ValueError(
-                f"labels of task {task_name!r} hold {int(labels[row])} at row {row}; "
-                f"expected -1 (no label) or a class in 0..{cardinality - 1}"
-            )
-    elif labels.dim() == 2:
-        if labels.shape[1] != cardinality or not labels.dtype.is_floating_point:
-            raise ValueError(
-                f"soft labels of task {task_name!r} must be a float tensor of shape "
-                f"(n, {cardinality}); got {labels.dtype} of shape {tuple(labels.shape)}"
-            )
-    else:
-        raise ValueError(
-            f"labels of task {task_name!r} must be (n,) class ids or (n, {cardinality}) "
-            f"probabilities; got shape {tuple(labels.shape)}"
-        )
 
 
 def slice_membership(S: np.ndarray | None, n_rows: int) -> torch.Tensor:
@@ -332,8 +346,8 @@ def add_slice_labels(
     Y_dict = dataloader.dataset.Y_dict
     if base_task.name not in Y_dict:
         raise ValueError(
-            f"labels of base task {base_task.name!r} are missing from the dataset; "
-            f"it has labels {sorted(Y_dict)}"
+            f"base task {base_task.name!r}: labels missing from the dataset; it has "
+            f"labels {sorted(Y_dict)}"
         )
     labels = Y_dict[base_task.name]
     validate_base_labels(labels, base_task.name, _task_cardinality(base_task))

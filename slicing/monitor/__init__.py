@@ -9,8 +9,8 @@ on first use so that importing monitoring never imports the appliers.
 from slicing.intervals import wilson_interval
 from slicing.lazy import lazy_getattr
 from slicing.monitor.analysis import SFAnalysis, slice_sizes_by_split
-from slicing.monitor.compare import compare_slice_scores
-from slicing.monitor.paired import compare_models
+from slicing.monitor.compare import compare_models, compare_slice_scores
+from slicing.monitor.options import ScoreOptions
 from slicing.monitor.scores import SliceScorer, slice_scores
 from slicing.monitor.table import format_slice_scores
 
@@ -20,6 +20,13 @@ _LAZY_NAMES = {
     "plot_slice_scores": "slicing.monitor.plots",
     "plot_slice_comparison": "slicing.monitor.plots",
     "plot_slice_overlap": "slicing.monitor.plots",
+    "GateResult": "slicing.monitor.gate_result",
+    "GateRules": "slicing.monitor.gate_rules",
+    "MetricRule": "slicing.monitor.gate_rules",
+    "load_gate_rules": "slicing.monitor.gate_toml",
+    "gate_slices": "slicing.monitor.gates",
+    "gate_slice_tables": "slicing.monitor.gate_tables",
+    "dask_gate_slices": "slicing.monitor.gate_dask",
 }
 
 
@@ -27,11 +34,11 @@ __getattr__ = lazy_getattr(__name__, _LAZY_NAMES)
 
 __all__ = [
     "SFAnalysis",
+    "ScoreOptions",
     "SliceScorer",
     "compare_models",
     "compare_slice_scores",
     "format_slice_scores",
-    "slice_dataframe",
     "slice_scores",
     "slice_sizes_by_split",
     "wilson_interval",

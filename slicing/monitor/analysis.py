@@ -1,13 +1,13 @@
 """SF analysis, like snorkel's ``LFAnalysis`` for slicing functions.
 
 Coverage of each SF, pairwise overlaps (count and Jaccard), rows in no slice, slice
-sizes per split, and agreement between each SF and a slice-aware model's learned
-slice indicator.
+sizes per split, and agreement between each SF and a learned slice indicator (the
+caller runs the model, e.g. ``SliceAwareClassifier.predict_slice_indicators``, and
+passes its output: monitoring never calls a model).
 """
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -15,10 +15,6 @@ import pandas as pd
 from slicing.monitor.inputs import SliceMatrixLike, as_slice_indicators
 
 __all__ = ["SFAnalysis", "slice_sizes_by_split"]
-
-# Any: a model with predict_slice_indicators(dataloader); typed loosely so that this
-# module does not import the (torch-backed) classifier.
-IndicatorSource: TypeAlias = np.ndarray | pd.DataFrame | Mapping[str, np.ndarray] | Any
 
 
 class SFAnalysis:
@@ -143,25 +139,20 @@ class SFAnalysis:
         return summary
 
     def indicator_agreement(
-        self,
-        learned: IndicatorSource,
-        dataloader: Any | None = None,
-        threshold: float = 0.5,
+        self, learned: np.ndarray | pd.DataFrame, *, threshold: float = 0.5
     ) -> pd.DataFrame:
-        """Compare each SF with the slice indicator a slice-aware model learned.
+        """Compare each SF with a learned slice indicator, e.g. a slice-aware model's.
 
         Parameters
         ----------
         learned
-            Probabilities that each row is in each slice, as an ``(n, k)`` array in
-            SF order, a DataFrame or mapping with one column per slice name (extra
-            columns such as a base slice are ignored), or a model with a
-            ``predict_slice_indicators(dataloader)`` method returning one of these.
-        dataloader
-            Passed to ``learned.predict_slice_indicators`` when ``learned`` is a
-            model.
+            For every row and slice, the probability that the row is in the slice
+            (or a 0/1 or bool prediction): an ``(n, k)`` array in SF order, or a
+            DataFrame with one column per slice name (extra columns, such as a base
+            slice, are ignored), e.g.
+            ``SliceAwareClassifier.predict_slice_indicators(X)``.
         threshold
-            Probability above which the model says "in the slice".
+            Probability above which the indicator says "in the slice".
 
         Returns
         -------
@@ -170,6 +161,14 @@ class SFAnalysis:
             agree), ``precision`` and ``recall`` of the indicator against the SF,
             ``mean_prob_in`` and ``mean_prob_out`` (mean probability on rows the SF
             puts in / out of the slice).
+
+        Raises
+        ------
+        TypeError
+            If ``learned`` is neither an array nor a DataFrame.
+        ValueError
+            If its shape or columns do not match the slices, or a value is outside
+            [0, 1] or NaN.
 
         Examples
         --------
@@ -180,7 +179,7 @@ class SFAnalysis:
            agreement  precision  recall  mean_prob_in  mean_prob_out
         a        0.5        0.5     0.5          0.55           0.35
         """
-        probabilities = self._learned_probabilities(learned, dataloader)
+        probabilities = self._learned_probabilities(learned)
         said_in = probabilities > threshold
         in_slice = self.indicators
         both = (said_in & in_slice).sum(axis=0).astype(np.float64)
@@ -199,18 +198,7 @@ class SFAnalysis:
             )
         return table
 
-    def _learned_probabilities(
-        self, learned: IndicatorSource, dataloader: Any | None
-    ) -> np.ndarray:
-        if hasattr(learned, "predict_slice_indicators"):
-            if dataloader is None:
-                raise ValueError(
-                    "a model was given as learned indicators; pass the dataloader "
-                    "to run predict_slice_indicators(dataloader) on"
-                )
-            learned = learned.predict_slice_indicators(dataloader)
-        if isinstance(learned, Mapping):
-            learned = pd.DataFrame({name: np.asarray(v) for name, v in learned.items()})
+    def _learned_probabilities(self, learned: np.ndarray | pd.DataFrame) -> np.ndarray:
         if isinstance(learned, pd.DataFrame):
             absent = [name for name in self.slice_names if name not in learned.columns]
             if absent:
@@ -221,15 +209,18 @@ class SFAnalysis:
             learned = learned[self.slice_names].to_numpy()
         if not isinstance(learned, np.ndarray):
             raise TypeError(
-                "learned must be an (n, k) array, a DataFrame or mapping of slice "
-                "columns, or a model with predict_slice_indicators(dataloader); got "
-                f"{type(learned).__name__}"
+                "learned must be an (n, k) array or a DataFrame with one column per "
+                f"slice (run the model first); got {type(learned).__name__}"
             )
         expected = self.indicators.shape
         if learned.shape != expected:
             raise ValueError(
                 f"learned indicators have shape {learned.shape}; expected {expected} "
                 f"(rows x slices {self.slice_names})"
+            )
+        if not (np.issubdtype(learned.dtype, np.number) or learned.dtype == np.bool_):
+            raise ValueError(
+                f"learned indicators must be numeric or bool; got dtype {learned.dtype}"
             )
         probabilities = learned.astype(np.float64)
         if (

@@ -1,18 +1,50 @@
-"""Compare two models slice by slice: both scores, the difference, interval overlap."""
+"""Compare two models slice by slice: both scores, the difference, how sure it is.
+
+Two ways, by what is at hand:
+
+* :func:`compare_slice_scores` puts any two score tables side by side (even from
+  different data or the Dask path) and asks whether their intervals overlap: a
+  conservative test.
+* :func:`compare_models` takes both models' predictions on the same rows. Their
+  errors are correlated, so two separate intervals overlap far more often than the
+  models are really indistinguishable; resampling rows once for both models (a
+  paired bootstrap) gives an interval for the difference itself. It is done on
+  joint counts ``counts[slice, gold, baseline_pred, candidate_pred]``: cheap, and
+  exact for the count metrics.
+"""
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from slicing.monitor.inputs import OVERALL
+from slicing.intervals import bootstrap_percentile_interval
+from slicing.monitor.counts import confusion_counts, resample_counts
+from slicing.monitor.inputs import (
+    OVERALL,
+    SliceMatrixLike,
+    label_values,
+    prepare_scoring_inputs,
+)
+from slicing.monitor.metrics import CountMetric
+from slicing.monitor.options import ScoreOptions
+from slicing.monitor.table import table_from_counts
 
-__all__ = ["classify_change", "compare_slice_scores"]
+__all__ = ["classify_change", "compare_models", "compare_slice_scores"]
+
+#: Options that compare_models sets itself.
+_SET_BY_COMPARE_MODELS = {
+    "metrics": "compare_models compares one metric; pass metric=...",
+    "sort": "the comparison keeps the slices in SF order",
+}
 
 
 def compare_slice_scores(
     baseline: pd.DataFrame,
     candidate: pd.DataFrame,
+    *,
     metric: str | None = None,
     labels: tuple[str, str] = ("baseline", "candidate"),
 ) -> pd.DataFrame:
@@ -20,8 +52,8 @@ def compare_slice_scores(
 
     Works on any two tables (even from different data or the Dask path). Disjoint
     intervals are a conservative test; when both models' predictions on the same
-    rows are at hand, :func:`~slicing.monitor.paired.compare_models` gives a paired
-    interval for the difference, which detects smaller changes.
+    rows are at hand, :func:`compare_models` gives a paired interval for the
+    difference, which detects smaller changes.
 
     Parameters
     ----------
@@ -111,6 +143,132 @@ def compare_slice_scores(
     comparison.attrs["metric"] = metric
     comparison.attrs["labels"] = labels
     return comparison
+
+
+def compare_models(
+    golds: ArrayLike,
+    S: SliceMatrixLike,
+    baseline_preds: ArrayLike,
+    candidate_preds: ArrayLike,
+    *,
+    metric: str = "accuracy",
+    labels: tuple[str, str] = ("baseline", "candidate"),
+    options: ScoreOptions | None = None,
+    **option_values: Any,
+) -> pd.DataFrame:
+    """Compare two models slice by slice, with a paired interval for the difference.
+
+    Parameters
+    ----------
+    golds
+        Gold labels, shape ``(n,)``.
+    S
+        Slice matrix (or DataFrame of bool slice columns), ``n`` rows.
+    baseline_preds, candidate_preds
+        The two models' predicted labels on the same rows. A row missing either
+        prediction (NaN or ``abstain_label``) is left out for both.
+    metric
+        A count metric: accuracy, precision, recall, f1, f1_micro, f1_macro or
+        matthews_corrcoef.
+    labels
+        Column names for the two models.
+    options, **option_values
+        Scoring options as in :func:`~slicing.monitor.scores.slice_scores` (see
+        :class:`~slicing.monitor.options.ScoreOptions`): ``ci`` is the level of all
+        intervals, ``n_resamples`` the paired resamples per slice, ``min_support``
+        the size below which a slice is not judged (``change == "too small"``).
+        ``metrics`` and ``sort`` are set here (``metric``, SF order).
+
+    Returns
+    -------
+    pd.DataFrame
+        The columns of :func:`compare_slice_scores` plus ``diff_low`` and
+        ``diff_high`` (paired bootstrap interval of candidate minus baseline);
+        ``change`` is judged on that interval (``"better"``/``"worse"`` when it
+        excludes 0).
+
+    Raises
+    ------
+    ValueError
+        For a metric that needs rows (roc_auc, callables), ``ci=None``, length
+        mismatches and invalid labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from slicing.matrix import make_slice_matrix
+    >>> rng = np.random.default_rng(0)
+    >>> golds = rng.integers(0, 2, 400)
+    >>> S = make_slice_matrix(rng.random((400, 1)) < 0.5, ["half"])
+    >>> baseline = np.where(rng.random(400) < 0.85, golds, 1 - golds)
+    >>> # The candidate fixes half of the baseline's errors on the slice.
+    >>> candidate = np.where(S["half"] & (rng.random(400) < 0.5), golds, baseline)
+    >>> table = compare_models(golds, S, baseline, candidate)
+    >>> table.loc["half", ["diff", "diff_low", "diff_high"]].round(3).tolist()
+    [0.054, 0.022, 0.091]
+    >>> bool(table.at["half", "intervals_overlap"]), table.at["half", "change"]
+    (True, 'better')
+    """
+    options = ScoreOptions.of(options, _SET_BY_COMPARE_MODELS, **option_values)
+    options = ScoreOptions.of(options, metrics=metric, sort=False)
+    options.require_count_metrics("compare_models")
+    if options.ci is None:
+        raise ValueError(
+            "compare_models needs ci, the level of its intervals; got None"
+        )
+    baseline, baseline_missing = label_values(
+        baseline_preds, "baseline_preds", options.abstain_label
+    )
+    candidate, candidate_missing = label_values(
+        candidate_preds, "candidate_preds", options.abstain_label
+    )
+    if baseline.shape != candidate.shape:
+        raise ValueError(
+            f"baseline_preds has {baseline.size} rows but candidate_preds has "
+            f"{candidate.size}; expected predictions for the same rows"
+        )
+    either_missing = baseline_missing | candidate_missing
+    width = 1 + int(
+        max(
+            baseline[~either_missing].max(initial=0),
+            candidate[~either_missing].max(initial=0),
+        )
+    )
+    # One label per row encoding both predictions lets the shared validation drop
+    # a row for both models at once.
+    pair = np.where(either_missing, np.nan, baseline * width + candidate)
+    inputs = prepare_scoring_inputs(golds, S, preds=pair, options=options)
+    n_classes = max(2, width, int(inputs.golds.max(initial=0)) + 1)
+    (counts_metric,) = options.resolve_metrics(n_classes)
+    assert isinstance(counts_metric, CountMetric)
+    baseline_part, candidate_part = np.divmod(inputs.preds, width)
+    joint = confusion_counts(
+        inputs.indicators,
+        inputs.golds,
+        baseline_part * n_classes + candidate_part,
+        n_classes,
+        n_classes * n_classes,
+    ).reshape(-1, n_classes, n_classes, n_classes)
+    baseline_table, candidate_table = (
+        table_from_counts(marginal, inputs.slice_names, options)
+        for marginal in (joint.sum(axis=3), joint.sum(axis=2))
+    )
+    comparison = compare_slice_scores(
+        baseline_table, candidate_table, metric=counts_metric.name, labels=labels
+    )
+    resampled = resample_counts(joint, options.n_resamples, options.seed)
+    differences = counts_metric.from_counts(
+        resampled.sum(axis=-2)
+    ) - counts_metric.from_counts(resampled.sum(axis=-1))
+    comparison["diff_low"], comparison["diff_high"] = bootstrap_percentile_interval(
+        differences, options.ci
+    )
+    excludes_zero = (comparison["diff_low"] > 0) | (comparison["diff_high"] < 0)
+    comparison["change"] = classify_change(
+        comparison["diff"], excludes_zero, baseline_table, candidate_table
+    )
+    columns = [column for column in comparison.columns if column != "change"]
+    return comparison[[*columns, "change"]]
 
 
 def classify_change(

@@ -1,9 +1,8 @@
 """Per-slice confusion counts and the count metrics (with intervals) computed from them.
 
-Both the in-memory path (:func:`slicing.monitor.scores.slice_scores`) and the Dask
-path (:func:`slicing.monitor.dask_scores.dask_slice_scores`) reduce their data to the
-same ``(1 + k, C, C)`` count array (row 0 is ``overall``) and finish here, so the two
-give identical tables.
+Every scoring path (in memory, Dask, paired comparisons) reduces its data to the same
+``(1 + k, C, C)`` count array (row 0 is ``overall``) and finishes in
+:func:`slicing.monitor.table.table_from_counts`, which estimates the metrics here.
 """
 
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ import numpy as np
 
 from slicing.intervals import bootstrap_percentile_interval, wilson_interval
 from slicing.monitor.metrics import CountMetric
+from slicing.monitor.options import DEFAULT_OPTIONS, ScoreOptions
 
 __all__ = [
     "MetricEstimate",
@@ -101,10 +101,7 @@ def confusion_counts(
 def estimate_count_metrics(
     counts: np.ndarray,
     metrics: Sequence[CountMetric],
-    confidence: float | None = 0.95,
-    ci_method: str = "auto",
-    n_resamples: int = 1000,
-    seed: int = 0,
+    options: ScoreOptions = DEFAULT_OPTIONS,
 ) -> dict[str, MetricEstimate]:
     """Compute count metrics and their intervals for every row of ``counts``.
 
@@ -113,16 +110,12 @@ def estimate_count_metrics(
     counts
         Output of :func:`confusion_counts`, shape ``(1 + k, C, C)``.
     metrics
-        Count metrics to compute.
-    confidence
-        Interval level, or ``None`` for no intervals.
-    ci_method
-        ``"auto"``: Wilson intervals for proportions (accuracy, precision, recall,
-        f1_micro), bootstrap for the rest; ``"bootstrap"``: bootstrap for all.
-    n_resamples
-        Bootstrap resamples per row.
-    seed
-        Seed for the bootstrap.
+        Count metrics to compute (resolved, e.g. by
+        :meth:`~slicing.monitor.options.ScoreOptions.resolve_metrics`).
+    options
+        The interval settings: ``ci`` (``None`` for no intervals), ``ci_method``
+        (``"auto"``: Wilson intervals for proportions, bootstrap for the rest),
+        ``n_resamples`` and ``seed``; its other fields are not used here.
 
     Returns
     -------
@@ -136,23 +129,23 @@ def estimate_count_metrics(
     >>> float(estimate["accuracy"].values[0])
     0.9
     """
-    if n_resamples < 1:
-        raise ValueError(f"n_resamples must be at least 1; got {n_resamples}")
-    if ci_method not in ("auto", "bootstrap"):
-        raise ValueError(f"ci_method must be 'auto' or 'bootstrap'; got {ci_method!r}")
+    confidence = options.ci
+    bootstrap_all = options.ci_method == "bootstrap"
     float_counts = counts.astype(np.float64)
     needs_bootstrap = confidence is not None and any(
-        ci_method == "bootstrap" or metric.proportion is None for metric in metrics
+        bootstrap_all or metric.proportion is None for metric in metrics
     )
     resampled_counts = (
-        resample_counts(counts, n_resamples, seed) if needs_bootstrap else None
+        resample_counts(counts, options.n_resamples, options.seed)
+        if needs_bootstrap
+        else None
     )
     estimates = {}
     for metric in metrics:
         values = metric.from_counts(float_counts)
         low = high = None
         if confidence is not None:
-            if ci_method == "auto" and metric.proportion is not None:
+            if not bootstrap_all and metric.proportion is not None:
                 low, high = wilson_interval(*metric.proportion(counts), confidence)
             else:
                 assert resampled_counts is not None

@@ -1,8 +1,9 @@
 """Per-slice scores straight from a Dask DataFrame, as one pass of reductions.
 
 Each partition is reduced to its ``(1 + k, C, C)`` confusion counts; the counts are
-summed in a tree and finished by the same code as the in-memory path, so the table
-equals :func:`slicing.monitor.scores.slice_scores` on the same rows (same seed, same
+summed in a tree and finished by the kernel of the in-memory path
+(:func:`slicing.monitor.table.table_from_counts`), so the table equals
+:func:`slicing.monitor.scores.slice_scores` on the same rows (same seed, same
 intervals). No rows are collected to the client: a prediction log larger than
 memory is scored in the memory of one partition per worker thread.
 """
@@ -10,17 +11,19 @@ memory is scored in the memory of one partition per worker thread.
 import warnings
 from collections.abc import Sequence
 from functools import reduce
+from typing import Any
 
 import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from slicing._dask import compute, tree_reduce
-from slicing.monitor.counts import confusion_counts, estimate_count_metrics
+from slicing._dask import Scheduler, compute, tree_reduce
+from slicing.matrix import check_slice_names
+from slicing.monitor.counts import confusion_counts
 from slicing.monitor.inputs import prepare_scoring_inputs
-from slicing.monitor.metrics import CountMetric, MetricsArg, resolve_metrics
-from slicing.monitor.table import assemble_score_table
+from slicing.monitor.options import ScoreOptions
+from slicing.monitor.table import table_from_counts
 
 __all__ = ["dask_slice_scores"]
 
@@ -31,24 +34,18 @@ def dask_slice_scores(
     pred_column: str | None = None,
     prob_columns: Sequence[str] | None = None,
     slice_columns: Sequence[str] | None = None,
-    metrics: MetricsArg = "accuracy",
-    ci: float | None = 0.95,
-    ci_method: str = "auto",
-    n_resamples: int = 1000,
-    seed: int = 0,
-    min_support: int = 30,
-    sort: bool = True,
-    abstain_label: int = -1,
-    nan_policy: str = "omit",
+    *,
     split_every: int = 8,
+    scheduler: Scheduler = None,
+    options: ScoreOptions | None = None,
+    **option_values: Any,
 ) -> pd.DataFrame:
     """Score a Dask DataFrame of labels, predictions and slice columns, per slice.
 
     Supports the count metrics (accuracy, precision, recall, f1, f1_micro, f1_macro,
     matthews_corrcoef), which reduce exactly to per-slice confusion counts; for
     ``roc_auc`` or your own callables, score a sample in memory with
-    :func:`~slicing.monitor.scores.slice_scores`. Runs on whatever Dask scheduler is
-    active (threads, processes, ``distributed``).
+    :func:`~slicing.monitor.scores.slice_scores`.
 
     Parameters
     ----------
@@ -64,23 +61,28 @@ def dask_slice_scores(
         Names of the per-class probability columns, in class order.
     slice_columns
         Names of the slice columns; by default every bool column.
-    metrics, ci, ci_method, n_resamples, seed, min_support, sort, abstain_label, nan_policy
-        As in :func:`~slicing.monitor.scores.slice_scores`.
     split_every
         Fan-in of the tree reduction of partition counts.
+    scheduler
+        ``"threads"``, ``"processes"``, ``"synchronous"``, a
+        ``dask.distributed.Client``, or ``None`` for the active Dask scheduler.
+    options, **option_values
+        Scoring options, as in :func:`~slicing.monitor.scores.slice_scores`
+        (see :class:`~slicing.monitor.options.ScoreOptions`).
 
     Returns
     -------
     pd.DataFrame
-        The score table, as from :func:`~slicing.monitor.scores.slice_scores`.
+        The score table, equal to :func:`~slicing.monitor.scores.slice_scores` on
+        the same rows and options.
 
     Raises
     ------
     KeyError
         If a named column is missing (listing the available ones).
     ValueError
-        If a slice column is not bool, no prediction column is given, or a metric
-        needs rows.
+        If a slice column is not bool or has a reserved or invalid name, no
+        prediction column is given, or a metric needs the rows.
 
     Examples
     --------
@@ -89,20 +91,16 @@ def dask_slice_scores(
     >>> log = pd.DataFrame({"gold": [1, 0, 1, 1], "pred": [1, 0, 0, 1],
     ...                     "short": [True, True, False, False]})
     >>> table = dask_slice_scores(dd.from_pandas(log, npartitions=2), "gold", "pred",
-    ...                           min_support=1)
+    ...                           min_support=1, scheduler="synchronous")
     >>> table[["n", "accuracy"]]
              n  accuracy
     slice
     overall  4      0.75
     short    2      1.00
     """
-    resolved = resolve_metrics(metrics, n_classes=2)
-    row_metrics = [m.name for m in resolved if not isinstance(m, CountMetric)]
-    if row_metrics:
-        raise ValueError(
-            f"metrics {row_metrics} need the rows, which dask_slice_scores does not "
-            "collect; use count metrics here, or slice_scores on a sample in memory"
-        )
+    options = ScoreOptions.of(options, **option_values)
+    # Fail before a pass over the data, not after it.
+    options.require_count_metrics("dask_slice_scores")
     if pred_column is None and not prob_columns:
         raise ValueError("pass pred_column, prob_columns or both; got neither")
     label_columns = [
@@ -124,8 +122,7 @@ def dask_slice_scores(
             pred_column,
             list(prob_columns) if prob_columns else None,
             slice_names,
-            abstain_label,
-            nan_policy,
+            options,
         )
         # Selecting the columns first lets Parquet/CSV readers skip the others.
         for number, partition in enumerate(
@@ -133,7 +130,7 @@ def dask_slice_scores(
         )
     ]
     [(counts, n_left_out)] = compute(
-        [tree_reduce(partition_counts, _sum_counts, split_every)]
+        [tree_reduce(partition_counts, _sum_counts, split_every)], scheduler
     )
     if prob_columns:
         counts = _pad_counts(counts, len(prob_columns))
@@ -143,21 +140,7 @@ def dask_slice_scores(
             "are left out of every score",
             stacklevel=2,
         )
-    count_metrics = [
-        metric
-        for metric in resolve_metrics(metrics, n_classes=counts.shape[1])
-        if isinstance(metric, CountMetric)
-    ]
-    estimates = estimate_count_metrics(
-        counts,
-        count_metrics,
-        ci,
-        ci_method,
-        n_resamples,
-        seed,
-    )
-    support = counts.sum(axis=(1, 2))
-    return assemble_score_table(slice_names, support, estimates, min_support, sort, ci)
+    return table_from_counts(counts, slice_names, options)
 
 
 def _slice_columns(
@@ -168,7 +151,7 @@ def _slice_columns(
     dtypes = ddf.dtypes
     if slice_columns is None:
         names = [
-            str(column)
+            column
             for column in ddf.columns
             if column not in label_columns
             and pd.api.types.is_bool_dtype(dtypes[column])
@@ -178,8 +161,8 @@ def _slice_columns(
                 f"found no bool slice columns among {list(ddf.columns)}; pass "
                 "slice_columns or add one bool column per slice"
             )
-        return names
-    names = list(slice_columns)
+        return check_slice_names(names, kind="slice column")
+    names = check_slice_names(slice_columns, kind="slice column")
     absent = [name for name in names if name not in ddf.columns]
     if absent:
         raise KeyError(
@@ -203,8 +186,7 @@ def _partition_counts(
     pred_column: str | None,
     prob_columns: list[str] | None,
     slice_names: list[str],
-    abstain_label: int,
-    nan_policy: str,
+    options: ScoreOptions,
 ) -> tuple[np.ndarray, int]:
     with warnings.catch_warnings():
         # Left-out rows are summed over partitions and reported once.
@@ -219,8 +201,7 @@ def _partition_counts(
                 else partition[prob_columns].to_numpy(
                     dtype=np.float64, na_value=np.nan
                 ),
-                abstain_label=abstain_label,
-                nan_policy=nan_policy,
+                options=options,
             )
         except ValueError as error:
             raise ValueError(f"in partition {number}: {error}") from error

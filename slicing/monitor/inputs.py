@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from slicing.matrix import check_slice_names, slice_matrix_names, validate_slice_matrix
+from slicing.monitor.options import DEFAULT_OPTIONS, ScoreOptions
 
 __all__ = [
     "OVERALL",
@@ -54,7 +55,9 @@ def as_slice_indicators(
     TypeError
         If ``S`` is none of the accepted forms.
     ValueError
-        If a cell is not 0/1, a name is reserved or the length is wrong.
+        If a cell is not 0/1, the length is wrong, or a name breaks
+        :func:`slicing.matrix.check_slice_names` (reserved, repeated, contains
+        ``/``, not a string).
 
     Examples
     --------
@@ -64,16 +67,18 @@ def as_slice_indicators(
     ([[True], [False]], ['short'])
     """
     if isinstance(S, pd.DataFrame):
-        indicators, names = _dataframe_indicators(S)
+        # The package's one rule set for names, before columns are read by name.
+        names = check_slice_names(list(S.columns), kind="slice column")
+        indicators = _dataframe_indicators(S)
     elif isinstance(S, np.ndarray) and S.dtype.names is not None:
-        indicators, names = validate_slice_matrix(S), slice_matrix_names(S)
+        names = check_slice_names(slice_matrix_names(S))
+        indicators = validate_slice_matrix(S)
     else:
         raise TypeError(
             "S must be a slice matrix (a record array with one field per slice, as "
             "returned by an SF applier or make_slice_matrix) or a DataFrame with one "
             f"bool column per slice; got {_describe(S)}"
         )
-    check_slice_names(names)
     if n_rows is not None and indicators.shape[0] != n_rows:
         raise ValueError(
             f"S has {indicators.shape[0]} rows but the labels have {n_rows}; "
@@ -120,8 +125,7 @@ def prepare_scoring_inputs(
     S: SliceMatrixLike,
     preds: ArrayLike | None = None,
     probs: ArrayLike | None = None,
-    abstain_label: int = -1,
-    nan_policy: str = "omit",
+    options: ScoreOptions = DEFAULT_OPTIONS,
 ) -> ScoringInputs:
     """Validate labels, predictions and slices together; drop rows that cannot be scored.
 
@@ -140,10 +144,10 @@ def prepare_scoring_inputs(
         Predicted labels, shape ``(n,)``. Optional if ``probs`` is given.
     probs
         Class probabilities, shape ``(n, C)``. Optional if ``preds`` is given.
-    abstain_label
-        Label meaning "no label" in ``golds`` and "no prediction" in ``preds``.
-    nan_policy
-        ``"omit"`` (warn and leave the rows out) or ``"raise"``.
+    options
+        Its ``abstain_label`` (meaning "no label" in ``golds`` and "no prediction"
+        in ``preds``) and ``nan_policy`` (``"omit"``: warn and leave the rows out,
+        or ``"raise"``) are used.
 
     Returns
     -------
@@ -164,8 +168,7 @@ def prepare_scoring_inputs(
     >>> inputs.n_classes, inputs.preds.tolist()
     (2, [0, 1, 0])
     """
-    if nan_policy not in ("omit", "raise"):
-        raise ValueError(f"nan_policy must be 'omit' or 'raise'; got {nan_policy!r}")
+    abstain_label = options.abstain_label
     if preds is None and probs is None:
         raise ValueError("pass preds, probs or both; got neither")
     gold_values, unlabelled = label_values(golds, "golds", abstain_label)
@@ -190,7 +193,7 @@ def prepare_scoring_inputs(
         missing |= np.isnan(prob_values).any(axis=1)
     left_out = missing | unlabelled
     if left_out.any():
-        _report_left_out(missing, unlabelled, nan_policy)
+        _report_left_out(missing, unlabelled, options.nan_policy)
         keep = ~left_out
         gold_values, indicators = gold_values[keep], indicators[keep]
         pred_values = None if pred_values is None else pred_values[keep]
@@ -224,12 +227,9 @@ def prepare_scoring_inputs(
     )
 
 
-def _dataframe_indicators(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    names = [str(column) for column in frame.columns]
-    if not names:
+def _dataframe_indicators(frame: pd.DataFrame) -> np.ndarray:
+    if frame.shape[1] == 0:
         raise ValueError("the slice DataFrame has no columns; expected one per slice")
-    if len(set(names)) != len(names):
-        raise ValueError(f"slice column names must be unique; got {names}")
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_bool_dtype(values.dtype) and not values.isna().any():
@@ -241,7 +241,7 @@ def _dataframe_indicators(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
             f"{sorted(map(str, values.unique()[:5]))}; expected bool (or 0/1) without "
             "missing values"
         )
-    return frame.to_numpy(dtype=np.bool_), names
+    return frame.to_numpy(dtype=np.bool_)
 
 
 def label_values(

@@ -139,7 +139,7 @@ def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
     ----------
     comparison
         A table from :func:`~slicing.monitor.compare.compare_slice_scores` or
-        :func:`~slicing.monitor.paired.compare_models`.
+        :func:`~slicing.monitor.compare.compare_models`.
 
     Returns
     -------

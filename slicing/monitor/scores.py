@@ -1,6 +1,7 @@
 """Per-slice scores of any model's predictions, with support and confidence intervals."""
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -8,19 +9,15 @@ from numpy.typing import ArrayLike
 from snorkel.analysis import Scorer
 
 from slicing.intervals import bootstrap_percentile_interval, resample_rows
-from slicing.monitor.counts import (
-    MetricEstimate,
-    confusion_counts,
-    estimate_count_metrics,
-    slice_rng,
-)
+from slicing.monitor.counts import MetricEstimate, confusion_counts, slice_rng
 from slicing.monitor.inputs import (
     ScoringInputs,
     SliceMatrixLike,
     prepare_scoring_inputs,
 )
-from slicing.monitor.metrics import CountMetric, MetricsArg, RowMetric, resolve_metrics
-from slicing.monitor.table import assemble_score_table
+from slicing.monitor.metrics import RowMetric
+from slicing.monitor.options import ScoreOptions
+from slicing.monitor.table import table_from_counts
 
 __all__ = ["SliceScorer", "slice_scores"]
 
@@ -30,15 +27,9 @@ def slice_scores(
     S: SliceMatrixLike,
     preds: ArrayLike | None = None,
     probs: ArrayLike | None = None,
-    metrics: MetricsArg = "accuracy",
-    ci: float | None = 0.95,
-    ci_method: str = "auto",
-    n_resamples: int = 1000,
-    seed: int = 0,
-    min_support: int = 30,
-    sort: bool = True,
-    abstain_label: int = -1,
-    nan_policy: str = "omit",
+    *,
+    options: ScoreOptions | None = None,
+    **option_values: Any,
 ) -> pd.DataFrame:
     """Score predictions overall and on every slice, with support and intervals.
 
@@ -59,30 +50,14 @@ def slice_scores(
         Predicted labels, shape ``(n,)``; derived from ``probs`` by argmax if absent.
     probs
         Class probabilities, shape ``(n, C)``; needed only by ``roc_auc``.
-    metrics
-        Names from snorkel's ``METRICS`` (accuracy, precision, recall, f1, f1_micro,
-        f1_macro, matthews_corrcoef, roc_auc), callables
-        ``func(golds, preds, probs) -> float``, a list of these, or a mapping from
-        name to callable. The first metric decides ``status`` and the sort order.
-    ci
-        Confidence level of the intervals, or ``None`` for none.
-    ci_method
-        ``"auto"``: closed forms where they exist (Wilson for the proportions
-        accuracy, precision, recall, f1_micro; DeLong for roc_auc), seeded
-        bootstrap otherwise; ``"bootstrap"``: bootstrap for all.
-    n_resamples
-        Bootstrap resamples per slice.
-    seed
-        Bootstrap seed; the same seed gives the same table.
-    min_support
-        Slices with fewer rows are marked ``"too small"`` instead of trusted.
-    sort
-        Sort slices worst first (``overall`` stays first); ``False`` keeps SF order.
-    abstain_label
-        Gold label meaning "unlabelled" and prediction meaning "no prediction".
-    nan_policy
-        ``"omit"``: warn and leave out rows with NaN predictions or no gold label;
-        ``"raise"``: raise ``ValueError`` instead.
+    options
+        A :class:`~slicing.monitor.options.ScoreOptions`; the defaults if ``None``.
+    **option_values
+        Any :class:`~slicing.monitor.options.ScoreOptions` field, overriding
+        ``options``: ``metrics`` (default ``"accuracy"``), ``ci`` (0.95),
+        ``ci_method`` (``"auto"``), ``n_resamples`` (1000), ``seed`` (0),
+        ``min_support`` (30), ``sort`` (True), ``abstain_label`` (-1),
+        ``nan_policy`` (``"omit"``).
 
     Returns
     -------
@@ -92,10 +67,13 @@ def slice_scores(
 
     Raises
     ------
+    TypeError
+        For a keyword that is not an option.
     ValueError
-        On length mismatches, invalid labels, unknown metrics, or a metric needing
-        ``probs`` when none were given. Problems inside one slice (empty, one class
-        only, a user metric raising) never raise: that row gets NaN and a note.
+        On invalid options, length mismatches, invalid labels, unknown metrics, or
+        a metric needing ``probs`` when none were given. Problems inside one slice
+        (empty, one class only, a user metric raising) never raise: that row gets
+        NaN and a note.
 
     Examples
     --------
@@ -114,42 +92,32 @@ def slice_scores(
     short       4      0.75         0.301       ok
     never_used  0       NaN           NaN    empty
     """
-    inputs = prepare_scoring_inputs(golds, S, preds, probs, abstain_label, nan_policy)
-    resolved = resolve_metrics(metrics, inputs.n_classes)
+    options = ScoreOptions.of(options, **option_values)
+    inputs = prepare_scoring_inputs(golds, S, preds, probs, options)
+    metrics = options.resolve_metrics(inputs.n_classes)
     if inputs.probs is None:
         needing_probs = [
-            m.name for m in resolved if isinstance(m, RowMetric) and m.needs_probs
+            m.name for m in metrics if isinstance(m, RowMetric) and m.needs_probs
         ]
         if needing_probs:
             raise ValueError(f"metrics {needing_probs} need probs; got probs=None")
     counts = confusion_counts(
         inputs.indicators, inputs.golds, inputs.preds, inputs.n_classes
     )
-    count_metrics = [m for m in resolved if isinstance(m, CountMetric)]
-    estimates = estimate_count_metrics(
-        counts, count_metrics, ci, ci_method, n_resamples, seed
-    )
-    for stream, metric in enumerate(resolved, start=1):
-        if isinstance(metric, RowMetric):
-            estimates[metric.name] = _estimate_row_metric(
-                inputs, metric, ci, ci_method, n_resamples, seed, stream
-            )
-    ordered = {metric.name: estimates[metric.name] for metric in resolved}
-    support = counts.sum(axis=(1, 2))
-    return assemble_score_table(
-        inputs.slice_names, support, ordered, min_support, sort, ci
-    )
+    # A row metric's bootstrap stream is its position among all metrics: each
+    # metric draws its own resamples, reproducibly.
+    row_estimates = {
+        metric.name: _estimate_row_metric(inputs, metric, options, stream)
+        for stream, metric in enumerate(metrics, start=1)
+        if isinstance(metric, RowMetric)
+    }
+    return table_from_counts(counts, inputs.slice_names, options, row_estimates)
 
 
 def _estimate_row_metric(
-    inputs: ScoringInputs,
-    metric: RowMetric,
-    confidence: float | None,
-    ci_method: str,
-    n_resamples: int,
-    seed: int,
-    stream: int,
+    inputs: ScoringInputs, metric: RowMetric, options: ScoreOptions, stream: int
 ) -> MetricEstimate:
+    confidence = options.ci
     n_rows = 1 + len(inputs.slice_names)
     values = np.full(n_rows, np.nan)
     low = np.full(n_rows, np.nan)
@@ -174,7 +142,7 @@ def _estimate_row_metric(
                 continue
             if confidence is None:
                 continue
-            if ci_method == "auto" and metric.closed_form_interval is not None:
+            if options.ci_method == "auto" and metric.closed_form_interval is not None:
                 low[row], high[row] = metric.closed_form_interval(
                     golds, preds, probs, confidence
                 )
@@ -184,8 +152,8 @@ def _estimate_row_metric(
                     golds,
                     preds,
                     probs,
-                    n_resamples,
-                    slice_rng(seed, row, stream),
+                    options.n_resamples,
+                    slice_rng(options.seed, row, stream),
                 )
                 low[row], high[row] = bootstrap_percentile_interval(
                     resampled, confidence
@@ -235,6 +203,8 @@ class SliceScorer(Scorer):
     returns the :func:`slice_scores` table (support, intervals, difference to
     overall, status) instead of one number per slice, accepts ``preds`` or ``probs``
     alone, and reports empty slices instead of raising "Cannot score empty labels".
+    Further keywords are :class:`~slicing.monitor.options.ScoreOptions` fields
+    (``ci``, ``min_support``...), checked when the scorer is built.
 
     Examples
     --------
@@ -252,14 +222,17 @@ class SliceScorer(Scorer):
         metrics: list[str] | None = None,
         custom_metric_funcs: dict | None = None,
         abstain_label: int | None = -1,
-        **slice_scores_kwargs: object,
+        **option_values: Any,
     ) -> None:
         super().__init__(metrics, custom_metric_funcs, abstain_label)
-        self.metric_spec: dict = {name: name for name in metrics or []}
-        self.metric_spec.update(custom_metric_funcs or {})
-        if not self.metric_spec:
-            self.metric_spec = {"accuracy": "accuracy"}
-        self.slice_scores_kwargs = slice_scores_kwargs
+        metric_spec: dict = {name: name for name in metrics or []}
+        metric_spec.update(custom_metric_funcs or {})
+        # Validated here, so a bad option fails when the scorer is built.
+        self.options = ScoreOptions.of(
+            metrics=list(metric_spec.items()) or "accuracy",
+            abstain_label=-1 if abstain_label is None else abstain_label,
+            **option_values,
+        )
 
     def score_slices(
         self,
@@ -274,13 +247,4 @@ class SliceScorer(Scorer):
         ``as_dataframe`` is accepted for signature compatibility; the result is
         always the score table.
         """
-        abstain = -1 if self.abstain_label is None else self.abstain_label
-        return slice_scores(
-            golds,
-            S,
-            preds=preds,
-            probs=probs,
-            metrics=list(self.metric_spec.items()),
-            abstain_label=abstain,
-            **self.slice_scores_kwargs,  # type: ignore[arg-type,unused-ignore]
-        )
+        return slice_scores(golds, S, preds, probs, options=self.options)

@@ -19,13 +19,92 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from slicing.monitor.counts import MetricEstimate
+from slicing.monitor.counts import MetricEstimate, estimate_count_metrics
 from slicing.monitor.inputs import OVERALL
+from slicing.monitor.metrics import CountMetric
+from slicing.monitor.options import DEFAULT_OPTIONS, ScoreOptions
 
-__all__ = ["STATUS_ORDER", "assemble_score_table", "format_slice_scores"]
+__all__ = [
+    "STATUS_ORDER",
+    "assemble_score_table",
+    "format_slice_scores",
+    "table_from_counts",
+]
 
 #: Order of the ``status`` values when a table is sorted (worst first).
 STATUS_ORDER = ("overall", "worse", "ok", "better", "undefined", "too small", "empty")
+
+
+def table_from_counts(
+    counts: np.ndarray,
+    slice_names: Sequence[str],
+    options: ScoreOptions = DEFAULT_OPTIONS,
+    row_estimates: Mapping[str, MetricEstimate] | None = None,
+) -> pd.DataFrame:
+    """The scoring kernel: the score table from per-slice confusion counts.
+
+    Every path ends here: :func:`~slicing.monitor.scores.slice_scores` (counts of
+    in-memory arrays), :func:`~slicing.monitor.dask_scores.dask_slice_scores`
+    (counts summed over partitions) and
+    :func:`~slicing.monitor.compare.compare_models` (each model's marginal of the
+    joint counts). Equal counts and options give equal tables, whatever the path.
+
+    Parameters
+    ----------
+    counts
+        int counts of shape ``(1 + k, C, C)``, ``counts[0]`` overall,
+        ``counts[1 + j, gold, pred]`` for slice ``j`` (see
+        :func:`~slicing.monitor.counts.confusion_counts`).
+    slice_names
+        The ``k`` slice names.
+    options
+        Metrics, intervals, ``min_support`` and ``sort``.
+    row_estimates
+        Estimates of the metrics that need the rows (roc_auc, callables), computed
+        by a caller that has them; the count metrics are computed here.
+
+    Returns
+    -------
+    pd.DataFrame
+        The score table (see the module docstring), columns in ``options.metrics``
+        order.
+
+    Raises
+    ------
+    ValueError
+        If a metric needs the rows and ``row_estimates`` lacks it, or is
+        binary-only while the counts have more than two classes.
+
+    Examples
+    --------
+    >>> counts = np.array([[[40, 10], [5, 45]], [[8, 2], [4, 6]]])
+    >>> table = table_from_counts(counts, ["short"], ScoreOptions(min_support=10))
+    >>> table[["n", "accuracy", "accuracy_low", "status"]].round(3)
+               n  accuracy  accuracy_low   status
+    slice
+    overall  100      0.85         0.767  overall
+    short     20      0.70         0.481       ok
+    """
+    if counts.ndim != 3 or counts.shape[0] != 1 + len(slice_names):
+        raise ValueError(
+            f"counts must have shape (1 + k, C, C) with k = {len(slice_names)} "
+            f"slices; got shape {counts.shape}"
+        )
+    row_estimates = row_estimates or {}
+    options.require_count_metrics("table_from_counts", available=row_estimates)
+    metrics = options.resolve_metrics(n_classes=counts.shape[1])
+    estimates = estimate_count_metrics(
+        counts, [m for m in metrics if isinstance(m, CountMetric)], options
+    )
+    estimates.update(row_estimates)
+    return assemble_score_table(
+        slice_names,
+        counts.sum(axis=(1, 2)),
+        {metric.name: estimates[metric.name] for metric in metrics},
+        options.min_support,
+        options.sort,
+        options.ci,
+    )
 
 
 def assemble_score_table(

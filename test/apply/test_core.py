@@ -3,17 +3,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from snorkel.labeling import labeling_function
 
-from slicing.apply.base import check_sfs
 from slicing.apply.core import SFApplier
 from slicing.errors import SFApplicationError, SFOutputError
 from slicing.sf.core import slicing_function
-
-
-@slicing_function()
-def big(x):
-    return x.num > 42
 
 
 @slicing_function()
@@ -21,48 +14,40 @@ def even(x):
     return x.num % 2 == 0
 
 
-def test_list_applier_returns_bool_slice_matrix_in_input_order():
+def test_list_applier_returns_bool_slice_matrix_in_input_order(is_big):
     points = [SimpleNamespace(num=n) for n in (100, 1, 44, 7)]
-    S = SFApplier([big, even]).apply(points, progress_bar=False)
-    assert S.dtype.names == ("big", "even")
-    assert S["big"].tolist() == [True, False, True, False]
+    S = SFApplier([is_big, even]).apply(points, progress_bar=False)
+    assert S.dtype.names == ("is_big", "even")
+    assert S["is_big"].tolist() == [True, False, True, False]
     assert S["even"].tolist() == [True, False, True, False]
     assert S.dtype.itemsize == 2
 
 
-def test_list_applier_accepts_namedtuples_dicts_generators_and_vectorized_sfs():
+def test_list_applier_accepts_namedtuples_dicts_generators_and_vectorized_sfs(is_big):
     @slicing_function(vectorized=True)
     def big_vectorized(df):
         return df.num > 42
 
     Point = namedtuple("Point", ["num"])
-    S = SFApplier([big, big_vectorized]).apply(
+    S = SFApplier([is_big, big_vectorized]).apply(
         (Point(n) for n in (50, 3)), progress_bar=False
     )
-    assert S["big"].tolist() == S["big_vectorized"].tolist() == [True, False]
+    assert S["is_big"].tolist() == S["big_vectorized"].tolist() == [True, False]
     S = SFApplier([big_vectorized]).apply([{"num": 43}], progress_bar=False)
     assert S["big_vectorized"].tolist() == [True]
 
 
-def test_fault_tolerant_counts_faults_per_sf():
-    @slicing_function()
-    def fragile(x):
-        return 10 / x.num > 1
-
-    points = [SimpleNamespace(num=n) for n in (0, 5, 0, 20)]
-    S, meta = SFApplier([fragile, big]).apply(
+def test_fault_tolerant_counts_faults_per_sf(fragile, is_big):
+    points = [SimpleNamespace(score=s, num=1) for s in (0.5, 0.9, 0.5, 0.1)]
+    S, meta = SFApplier([fragile, is_big]).apply(
         points, progress_bar=False, fault_tolerant=True, return_meta=True
     )
     assert S["fragile"].tolist() == [False, True, False, False]
-    assert meta.faults == {"fragile": 2, "big": 0}
+    assert meta.faults == {"fragile": 2, "is_big": 0}
 
 
-def test_exception_names_sf_and_row_and_chains_the_cause():
-    @slicing_function()
-    def fragile(x):
-        return 10 / x.num > 1
-
-    points = [SimpleNamespace(num=n) for n in (5, 0)]
+def test_exception_names_sf_and_row_and_chains_the_cause(fragile):
+    points = [SimpleNamespace(score=s) for s in (0.9, 0.5)]
     with pytest.raises(
         SFApplicationError,
         match=r"SF 'fragile' raised ZeroDivisionError on data point 1",
@@ -83,34 +68,16 @@ def test_invalid_output_names_sf_row_and_value_even_when_fault_tolerant():
         SFApplier([label_like]).apply(points, progress_bar=False, fault_tolerant=True)
 
 
-def test_check_sfs_errors():
-    with pytest.raises(ValueError, match="no slicing functions"):
-        check_sfs([])
-    with pytest.raises(ValueError, match=r"unique; repeated: \['big'\]"):
-        check_sfs([big, big])
-    with pytest.raises(TypeError, match="element 1 .* not a SlicingFunction; decorate"):
-        check_sfs([big, lambda x: True])
-
-    @labeling_function()
-    def an_lf(x):
-        return -1
-
-    with pytest.raises(TypeError, match="LabelingFunction 'an_lf'.*sf_from_lf"):
-        check_sfs([an_lf])
-    with pytest.raises(TypeError, match="pass a list of SFs"):
-        check_sfs(big)
-
-
-def test_empty_sequence_is_refused():
+def test_empty_sequence_is_refused(is_big):
     with pytest.raises(ValueError, match="empty"):
-        SFApplier([big]).apply([], progress_bar=False)
+        SFApplier([is_big]).apply([], progress_bar=False)
 
 
-def test_progress_bar_is_shown_and_can_be_turned_off(capsys):
+def test_progress_bar_is_shown_and_can_be_turned_off(capsys, is_big):
     points = [SimpleNamespace(num=n) for n in range(3)]
-    SFApplier([big]).apply(points, progress_bar=True)
+    SFApplier([is_big]).apply(points, progress_bar=True)
     assert "3/3" in capsys.readouterr().err
-    SFApplier([big]).apply(points, progress_bar=False)
+    SFApplier([is_big]).apply(points, progress_bar=False)
     assert capsys.readouterr().err == ""
 
 
@@ -121,3 +88,11 @@ def test_rows_span_several_chunks(monkeypatch):
     points = [SimpleNamespace(num=n) for n in range(10)]
     S = SFApplier([even]).apply(points, progress_bar=False)
     np.testing.assert_array_equal(S["even"], np.arange(10) % 2 == 0)
+
+
+def test_snorkel_positional_order_of_apply(is_big):
+    """snorkel's ``LFApplier.apply(data_points, progress_bar, fault_tolerant, return_meta)``."""
+    points = [SimpleNamespace(num=n) for n in (50, None)]
+    S, meta = SFApplier(lfs=[is_big]).apply(points, False, True, True)
+    assert S["is_big"].tolist() == [True, False]
+    assert meta.faults == {"is_big": 1}

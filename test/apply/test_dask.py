@@ -19,16 +19,6 @@ def has_please(x):
     return "please" in x.text
 
 
-@slicing_function(vectorized=True)
-def high_score(df):
-    return df.score > 0.5
-
-
-@slicing_function()
-def fragile(x):
-    return 1 / (x.score - 0.5) > 0
-
-
 def make_frame(rows: int = 40) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     words = np.array(["please", "check", "song", "nice", "sub"])
@@ -46,7 +36,7 @@ def expected(df: pd.DataFrame, sfs) -> np.ndarray:
 
 @pytest.mark.parametrize("npartitions", [1, 3, 7])
 @pytest.mark.parametrize("scheduler", ["threads", "synchronous"])
-def test_dask_matches_pandas_in_row_order(npartitions, scheduler):
+def test_dask_matches_pandas_in_row_order(npartitions, scheduler, high_score):
     df = make_frame()
     ddf = dd.from_pandas(df, npartitions=npartitions, sort=False)
     S = DaskSFApplier([has_please, high_score]).apply(
@@ -56,7 +46,7 @@ def test_dask_matches_pandas_in_row_order(npartitions, scheduler):
     assert S.dtype == expected(df, [has_please, high_score]).dtype
 
 
-def test_process_scheduler_matches_pandas():
+def test_process_scheduler_matches_pandas(high_score):
     df = make_frame()
     ddf = dd.from_pandas(df, npartitions=4, sort=False)
     S = DaskSFApplier([has_please, high_score]).apply(
@@ -65,35 +55,115 @@ def test_process_scheduler_matches_pandas():
     np.testing.assert_array_equal(S, expected(df, [has_please, high_score]))
 
 
-def test_distributed_client_matches_pandas_and_counts_faults():
+@pytest.fixture(scope="module")
+def client():
+    """One local cluster of two worker processes for the tests that need one."""
     from distributed import Client, LocalCluster
 
-    df = make_frame()
-    df.iloc[[3, 17], df.columns.get_loc("score")] = 0.5
-    ddf = dd.from_pandas(df, npartitions=5, sort=False)
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
-        S, meta = DaskSFApplier([has_please, fragile]).apply(
-            ddf,
-            scheduler=client,
-            progress_bar=False,
-            fault_tolerant=True,
-            return_meta=True,
+        yield client
+
+
+def test_distributed_client_matches_pandas_and_counts_faults(client, fragile):
+    df = make_frame()
+    df.iloc[[3, 17], df.columns.get_loc("score")] = 0.5
+    ddf = dd.from_pandas(df, npartitions=5, sort=False)
+    S, meta = DaskSFApplier([has_please, fragile]).apply(
+        ddf,
+        scheduler=client,
+        progress_bar=False,
+        fault_tolerant=True,
+        return_meta=True,
+    )
+    assert meta.faults == {"has_please": 0, "fragile": 2}
+    assert not S["fragile"][[3, 17]].any()
+    np.testing.assert_array_equal(
+        S["has_please"], expected(df, [has_please])["has_please"]
+    )
+    with pytest.raises(
+        SFApplicationError,
+        match=r"'fragile' raised ZeroDivisionError on row \d+ of partition \d+ \(index label \d+\)",
+    ):
+        DaskSFApplier([fragile]).apply(ddf, scheduler=client, progress_bar=False)
+
+
+def make_locked_sf():
+    """An SF closing over a lock: it runs in threads but cannot be pickled."""
+    lock = threading.Lock()
+
+    @slicing_function()
+    def locked_please(x):
+        with lock:
+            return "please" in x.text
+
+    return locked_please
+
+
+UNPICKLABLE = (
+    r"SF 'locked_please' cannot be pickled \(TypeError: cannot pickle "
+    r"'_thread.lock' object\), so it cannot be sent to the worker processes of "
+    r"{where}; use scheduler=\"threads\""
+)
+
+
+def test_unpicklable_sf_is_named_before_anything_runs_on_processes():
+    df = make_frame(12)
+    ddf = dd.from_pandas(df, npartitions=2, sort=False)
+    locked = make_locked_sf()
+    where = "scheduler 'processes'"
+    with pytest.raises(TypeError, match=UNPICKLABLE.format(where=where)) as info:
+        DaskSFApplier([has_please, locked]).apply(ddf, progress_bar=False)
+    assert isinstance(info.value.__cause__, TypeError)
+    with pytest.raises(TypeError, match=UNPICKLABLE.format(where=where)):
+        PandasParallelSFApplier([locked]).apply(df, progress_bar=False)
+    for scheduler in ("threads", "synchronous"):
+        S = DaskSFApplier([locked]).apply(ddf, scheduler, progress_bar=False)
+        assert S["locked_please"].tolist() == df.text.str.contains("please").tolist()
+        S = PandasParallelSFApplier([locked]).apply(
+            df, 2, scheduler, progress_bar=False
         )
-        assert meta.faults == {"has_please": 0, "fragile": 2}
-        assert not S["fragile"][[3, 17]].any()
-        np.testing.assert_array_equal(
-            S["has_please"], expected(df, [has_please])["has_please"]
+        assert S["locked_please"].tolist() == df.text.str.contains("please").tolist()
+
+
+def test_unpicklable_sf_is_named_before_submitting_to_a_cluster(client):
+    df = make_frame(12)
+    ddf = dd.from_pandas(df, npartitions=2, sort=False)
+    where = "a dask.distributed cluster"
+    with pytest.raises(TypeError, match=UNPICKLABLE.format(where=where)):
+        DaskSFApplier([make_locked_sf()]).apply(ddf, client, progress_bar=False)
+    with pytest.raises(TypeError, match=UNPICKLABLE.format(where=where)):
+        PandasParallelSFApplier([make_locked_sf()]).apply(
+            df, scheduler=client, progress_bar=False
         )
-        with pytest.raises(
-            SFApplicationError,
-            match=r"'fragile' raised ZeroDivisionError on row \d+ of partition \d+ \(index label \d+\)",
-        ):
-            DaskSFApplier([fragile]).apply(ddf, scheduler=client, progress_bar=False)
+
+
+def test_apply_keeps_snorkel_positional_order(fragile):
+    """snorkel: ``DaskLFApplier.apply(df, scheduler, fault_tolerant)`` and
+    ``PandasParallelLFApplier.apply(df, n_parallel, scheduler, fault_tolerant)``."""
+    df = make_frame(20)
+    df.iloc[[4, 11], df.columns.get_loc("score")] = 0.5
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    S = DaskSFApplier(lfs=[fragile]).apply(ddf, "threads", True)
+    assert not S["fragile"][[4, 11]].any()
+    S = PandasParallelSFApplier(lfs=[fragile]).apply(df, 2, "threads", True)
+    assert not S["fragile"][[4, 11]].any()
+    # Our own options are keyword-only: a fourth positional argument is an error,
+    # not a silent change of meaning.
+    with pytest.raises(TypeError, match="positional argument"):
+        DaskSFApplier([fragile]).apply(ddf, "threads", True, False)
+    with pytest.raises(TypeError, match="positional argument"):
+        PandasParallelSFApplier([fragile]).apply(df, 2, "threads", True, False)
+
+
+def test_parallel_applier_is_not_a_dask_applier():
+    """The two share a base; the pandas one has no ``slice_columns`` for Dask frames."""
+    assert not issubclass(PandasParallelSFApplier, DaskSFApplier)
+    assert not hasattr(PandasParallelSFApplier, "slice_columns")
 
 
 def test_sfs_never_run_on_placeholder_rows():
@@ -121,7 +191,7 @@ def test_sfs_never_run_on_placeholder_rows():
     )
 
 
-def test_fault_counts_are_reported_by_the_process_scheduler():
+def test_fault_counts_are_reported_by_the_process_scheduler(fragile):
     df = make_frame()
     df.iloc[[1, 2, 30], df.columns.get_loc("score")] = 0.5
     ddf = dd.from_pandas(df, npartitions=3, sort=False)
@@ -161,7 +231,7 @@ def test_rejects_pandas_input_and_bad_scheduler():
 
 
 @pytest.mark.parametrize("n_parallel", [1, 2, 3])
-def test_pandas_parallel_keeps_positional_order(n_parallel):
+def test_pandas_parallel_keeps_positional_order(n_parallel, high_score):
     df = make_frame(25)
     applier = PandasParallelSFApplier([has_please, high_score])
     S = applier.apply(
@@ -170,7 +240,7 @@ def test_pandas_parallel_keeps_positional_order(n_parallel):
     np.testing.assert_array_equal(S, expected(df, [has_please, high_score]))
 
 
-def test_pandas_parallel_errors_use_global_row_positions():
+def test_pandas_parallel_errors_use_global_row_positions(fragile):
     df = make_frame(20)
     df.iloc[13, df.columns.get_loc("score")] = 0.5
     with pytest.raises(

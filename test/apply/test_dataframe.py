@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from slicing.apply.dataframe import slice_dataframe
+from slicing.sf.core import slicing_function
 
 
 def test_pandas_slice_keeps_index_and_columns(comments, short_comment):
@@ -33,3 +34,27 @@ def test_bad_inputs(comments, short_comment):
         slice_dataframe(comments.to_dict("records"), short_comment)
     with pytest.raises(TypeError, match="not a SlicingFunction"):
         slice_dataframe(comments, lambda x: True)
+    with pytest.raises(TypeError, match="pass one slicing function"):
+        slice_dataframe(comments)
+    with pytest.raises(TypeError, match="pass one slicing function"):
+        slice_dataframe(comments, short_comment, sf=short_comment)
+
+
+def test_snorkel_keyword_slicing_function(comments, short_comment):
+    """snorkel: ``slice_dataframe(df, slicing_function=sf)``."""
+    by_position = slice_dataframe(comments, short_comment)
+    pd.testing.assert_frame_equal(
+        slice_dataframe(comments, slicing_function=short_comment), by_position
+    )
+    pd.testing.assert_frame_equal(
+        slice_dataframe(comments, sf=short_comment), by_position
+    )
+
+
+def test_reserved_slice_name_is_refused(comments):
+    @slicing_function(name="overall")
+    def overall(x):
+        return True
+
+    with pytest.raises(ValueError, match="SF name 'overall' is reserved"):
+        slice_dataframe(comments, overall)

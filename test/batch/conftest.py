@@ -63,3 +63,74 @@ def sf_module(tmp_path: Path) -> Path:
     path = tmp_path / "job_sfs.py"
     path.write_text(textwrap.dedent(SF_MODULE))
     return path
+
+
+def slicing_command() -> list[str]:
+    """The installed ``slicing`` console script (the real command), or ``-m``."""
+    import shutil
+    import sys
+
+    script = Path(sys.executable).with_name("slicing")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("slicing")
+    return [found] if found else [sys.executable, "-m", "slicing.cli"]
+
+
+def run_slicing(*args: object, timeout: float = 120, **kwargs):
+    """Run ``slicing ARGS`` in a subprocess; return the CompletedProcess (text)."""
+    import subprocess
+
+    return subprocess.run(
+        [*slicing_command(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+def apply_args(
+    input_path: object, output: object, sfs: str, *extra: object
+) -> list[str]:
+    """``apply`` arguments on the threads scheduler, without a progress bar."""
+    return [
+        "apply",
+        "--sfs",
+        sfs,
+        "--input",
+        str(input_path),
+        "--output",
+        str(output),
+        "--scheduler",
+        "threads",
+        "--no-progress",
+        *map(str, extra),
+    ]
+
+
+def read_output(path: Path) -> pd.DataFrame:
+    """The slice matrix of an output directory, partitions in order."""
+    files = sorted(path.glob("part.*.parquet"))
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def expected_slices(
+    frame: pd.DataFrame, sf_module: Path, spec: str = "SFS"
+) -> pd.DataFrame:
+    """The slice matrix of ``frame`` computed in memory with ``PandasSFApplier``."""
+    from slicing.apply.pandas import PandasSFApplier
+    from slicing.batch.loading import load_sfs
+
+    S = PandasSFApplier(load_sfs(f"{sf_module}:{spec}")).apply(
+        frame, progress_bar=False
+    )
+    return pd.DataFrame({name: S[name] for name in S.dtype.names})
+
+
+def one_line_error(result) -> str:
+    """stderr of a failed run, checked to be one line without a traceback."""
+    err = result.stderr.strip()
+    assert "Traceback" not in err, err
+    assert len(err.splitlines()) == 1, err
+    return err

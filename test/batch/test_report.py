@@ -1,5 +1,6 @@
 """The ``slicing report`` command: per-slice metrics from Parquet with Dask."""
 
+import json
 import re
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from slicing.cli import main
 from slicing.matrix import make_slice_matrix
 from slicing.monitor.scores import slice_scores
+from test.batch.conftest import one_line_error, run_slicing
 
 
 @pytest.fixture
@@ -164,3 +166,96 @@ def test_report_bad_inputs(logs, tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and re.search(message, err), (message, err)
         assert "Traceback" not in err
+
+
+def id_report_args(slices, predictions, out, *extra):
+    return [
+        "report",
+        "--slices",
+        slices,
+        "--predictions",
+        predictions,
+        "--pred-column",
+        "pred",
+        "--id-column",
+        "comment_id",
+        "--metrics",
+        "accuracy",
+        "--out",
+        out,
+        *extra,
+    ]
+
+
+def test_id_join_refuses_unmatched_ids_unless_allowed_and_counts_them(logs, tmp_path):
+    """Before: exit 0; the inner join dropped 40 rows silently (n=110 of 150)."""
+    _, slices, frame = logs
+    strangers = frame.iloc[:30].assign(comment_id=frame.comment_id.iloc[:30] + 10_000)
+    predictions = tmp_path / "preds.parquet"
+    pd.concat([frame.iloc[10:], strangers]).to_parquet(predictions)
+    out = tmp_path / "report"
+    refused = run_slicing(*id_report_args(slices, predictions, out))
+    assert refused.returncode == 2
+    err = one_line_error(refused)
+    assert (
+        "30 prediction rows have no slice row and 10 slice rows have no prediction"
+        in err
+    )
+    assert "--allow-unmatched" in err and not out.exists()
+    allowed = run_slicing(
+        *id_report_args(slices, predictions, out, "--allow-unmatched")
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert (
+        "110 rows matched; left out: 30 prediction rows without a slice row, "
+        "10 slice rows without a prediction" in allowed.stdout
+    )
+    written = pd.read_csv(out / "slice_scores.csv", index_col=0)
+    assert written.loc["overall", "n"] == 110
+    report = json.loads((out / "report.json").read_text())
+    assert report["id_join"]["predictions_unmatched"] == 30
+    assert report["id_join"]["slices_unmatched"] == 10
+    assert "left out" in (out / "slice_scores.md").read_text()
+
+
+def test_id_join_refuses_duplicated_ids(logs, tmp_path):
+    """Before: exit 0 with every duplicated row counted twice (n=140 for 120 rows)."""
+    _, slices, frame = logs
+    predictions = tmp_path / "preds.parquet"
+    pd.concat([frame, frame.iloc[:20]]).to_parquet(predictions)
+    result = run_slicing(*id_report_args(slices, predictions, tmp_path / "r"))
+    assert result.returncode == 2
+    err = one_line_error(result)
+    assert "ids in 'comment_id' repeat (40 prediction rows and 0 slice rows" in err
+    assert "e.g. 1000" in err
+
+
+def test_report_refuses_to_overwrite_a_report_without_overwrite(logs, tmp_path):
+    """Before: an existing report was replaced silently."""
+    predictions, slices, _ = logs
+    out = tmp_path / "report"
+    args = id_report_args(slices, predictions, out)
+    assert main([str(a) for a in args]) == 0
+    (out / "slice_scores.csv").write_text("mine")
+    again = run_slicing(*args)
+    assert again.returncode == 2
+    assert "a report already exists in" in one_line_error(again)
+    assert (out / "slice_scores.csv").read_text() == "mine"
+    assert run_slicing(*args, "--overwrite").returncode == 0
+    assert (out / "slice_scores.csv").read_text() != "mine"
+
+
+def test_run_report_job_is_a_plain_python_function(logs, tmp_path):
+    from slicing.batch.report import run_report_job
+
+    predictions, slices, frame = logs
+    table = run_report_job(
+        str(slices),
+        str(predictions),
+        str(tmp_path / "r"),
+        pred_column="pred",
+        metrics=["accuracy"],
+        id_column="comment_id",
+    )
+    assert table.loc["overall", "n"] == 120
+    assert table.attrs["id_join"]["matched"] == 120

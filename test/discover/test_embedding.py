@@ -94,3 +94,19 @@ def test_bad_inputs_are_refused(embeddings, errors, message):
 def test_bad_cluster_count_is_refused():
     with pytest.raises(ValueError, match="n_clusters must be a positive int; got 0"):
         ErrorAwareMixture(0)
+
+
+def test_non_finite_embeddings_are_refused_naming_the_rows():
+    """3 NaN rows in 1,000 used to give no slice at all, silently."""
+    X, errors, _ = blob_with_hard_corner()
+    X = X[:1000].copy()
+    X[[5, 17, 900], 1] = np.nan
+    X[950, 0] = np.inf
+    with pytest.raises(
+        ValueError,
+        match=r"embeddings must be finite; 4 of 1000 rows hold NaN or infinity, at "
+        r"positions \[5, 17, 900, 950\]: drop or impute those rows",
+    ):
+        find_embedding_slices(X, errors[:1000], "emb", n_clusters=3)
+    with pytest.raises(ValueError, match=r"4 of 1000 rows .* \[5, 17, 900, 950\]"):
+        ErrorAwareMixture(3).fit(X, errors[:1000])

@@ -106,3 +106,35 @@ def test_nearest_centroid_checks_dimensions():
         mask(pd.DataFrame({"emb": [np.zeros(2)]}))
     with pytest.raises(KeyError, match="embedding column 'emb' is not in the frame"):
         mask(pd.DataFrame({"x": [1]}))
+
+
+def test_nearest_centroid_refuses_non_finite_rows_naming_them():
+    """A NaN row is at no distance from anything: it used to land in cluster 0."""
+    mask = NearestCentroidMask(np.array([[0.0, 0.0], [5.0, 5.0]]), 0, "emb")
+    vectors = [np.array([1.0, 0.0])] * 8 + [np.array([np.nan, 0.0])] * 7
+    frame = pd.DataFrame({"emb": vectors}, index=range(100, 115))
+    with pytest.raises(
+        ValueError,
+        match=r"7 of 15 rows hold NaN or infinity, at positions \[8, 9, 10, 11, 12, "
+        r"\.\.\.\] \(index labels \[108, 109, 110, 111, 112, \.\.\.\]\)",
+    ):
+        mask(frame)
+    by_function = NearestCentroidMask(
+        np.zeros((1, 2)), 0, lambda df: np.stack(df.emb.to_list())
+    )
+    with pytest.raises(ValueError, match="7 of 15 rows"):
+        by_function(frame)
+
+
+def test_non_finite_rows_are_faults_of_a_fault_tolerant_applier():
+    sf = make_slice(
+        "c0", "c0", NearestCentroidMask(np.array([[0.0], [5.0]]), 0, "emb")
+    ).to_sf()
+    frame = pd.DataFrame(
+        {"emb": [np.array([0.5]), np.array([np.nan]), np.array([6.0])]}
+    )
+    S, meta = PandasSFApplier([sf]).apply(
+        frame, progress_bar=False, fault_tolerant=True, return_meta=True
+    )
+    assert S["c0"].tolist() == [True, False, False]
+    assert meta.faults == {"c0": 1}

@@ -8,7 +8,6 @@ from slicing.discover.naming import readable_name
 from slicing.discover.predicates import PredicateSpace, build_predicate_space
 from slicing.discover.scoring import sliceline_score
 from slicing.discover.search import find_slices
-from slicing.discover.search_data import validate_errors
 
 
 def exhaustive_top_slices(
@@ -162,22 +161,6 @@ def test_text_tokens_become_predicates():
         frame, errors.to_numpy(), text_columns=["text"], top_k=1, progress_bar=False
     )
     assert result[0].name == '"check" in text & "channel" in text'
-
-
-@pytest.mark.parametrize(
-    ("errors", "message"),
-    [
-        (np.ones(3), r"expected shape \(5,\); got shape \(3,\)"),
-        (np.array([0, 1, -1, 0, 0]), r"non-negative; got -1.0 at row 2"),
-        (np.array([0, 1, np.nan, 0, 0]), r"got nan at row 2"),
-        (np.array(list("abcde")), r"bool or numeric"),
-        ("missing", r"errors column 'missing' is not in the frame"),
-    ],
-)
-def test_bad_errors_are_refused(errors, message):
-    frame = pd.DataFrame({"a": range(5)})
-    with pytest.raises((ValueError, KeyError), match=message):
-        validate_errors(errors, frame)
 
 
 @pytest.mark.parametrize(

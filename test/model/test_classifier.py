@@ -192,7 +192,7 @@ def test_make_slice_dataloader_bad_input(S_names, rows, labels, message):
 def test_make_slice_dataloader_needs_base_labels():
     X, Y, right = points(20)
     dataset = DictDataset("d", "train", {"input_data": X}, {"other": Y})
-    with pytest.raises(ValueError, match="labels of base task 'task' are missing"):
+    with pytest.raises(ValueError, match="base task 'task': labels missing"):
         make_model().make_slice_dataloader(
             dataset, make_slice_matrix(right[:, None], ["right"])
         )
@@ -322,14 +322,10 @@ def test_device_is_respected_in_any_spelling(device):
     assert {p.device for p in model.parameters()} == {torch.device("cpu")}
 
 
-def test_slice_table_and_learned_indicators_feed_monitoring():
-    import torch
-    from snorkel.classification import DictDataset
-    from torch import nn
-
-    from slicing.matrix import make_slice_matrix
-    from slicing.model.classifier import SliceAwareClassifier
+def test_model_outputs_feed_monitoring_as_arrays():
+    # The model knows nothing of monitoring: callers pass its arrays to slice_scores.
     from slicing.monitor.analysis import SFAnalysis
+    from slicing.monitor.scores import slice_scores
 
     torch.manual_seed(0)
     X = torch.randn(400, 2)
@@ -343,16 +339,14 @@ def test_slice_table_and_learned_indicators_feed_monitoring():
         DictDataset.from_tensors(X, Y, split="train"), S, batch_size=32, shuffle=True
     )
     model.fit([loader], n_epochs=30, lr=0.05, seed=0, progress_bar=False)
+    assert not hasattr(model, "slice_table")
 
-    table = model.slice_table(loader, metrics=["accuracy"], min_support=10)
+    table = slice_scores(
+        Y.numpy(), S, probs=model.predict_proba(X), metrics=["accuracy"], min_support=10
+    )
     assert table.loc["overall", "n"] == 400
     assert table.loc["corner", "n"] == int(in_corner.sum())
-    assert {"accuracy_low", "accuracy_high", "status"} <= set(table.columns)
     assert table.loc["overall", "accuracy"] > 0.9
-
-    stacked = model.score_slices([loader], as_table=True)
-    assert stacked.index.names == ["dataset/split", "slice"]
-    assert stacked.loc[("SnorkelDataset/train", "corner"), "n"] == int(in_corner.sum())
 
     indicators = model.predict_slice_indicators(X)
     assert indicators.columns.tolist() == ["corner"] and len(indicators) == 400
@@ -363,3 +357,13 @@ def test_slice_table_and_learned_indicators_feed_monitoring():
     )
     agreement = SFAnalysis(S).indicator_agreement(indicators)
     assert agreement.index.tolist() == ["corner"]
+
+
+def test_score_slices_has_no_table_option(trained):
+    model, X, Y, right = trained
+    loader = model.make_slice_dataloader(
+        DictDataset.from_tensors(X, Y, "valid"),
+        make_slice_matrix(right[:, None], ["right"]),
+    )
+    with pytest.raises(TypeError, match="as_table"):
+        model.score_slices([loader], as_table=True)

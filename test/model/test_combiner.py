@@ -124,3 +124,39 @@ def test_bad_arguments_and_shapes_are_refused():
         SliceCombinerModule()(q, p[:, :2], r)
     with pytest.raises(ValueError, match="at least 2 classes"):
         prediction_confidence(torch.zeros(2, 1))
+
+
+def snorkel_outputs(q, p, r, names):
+    """snorkel.slicing's per-slice output dict for batched q, p, r."""
+    outputs = {}
+    for index, name in enumerate(names):
+        prefix = f"task_slice:{name}"
+        outputs[f"{prefix}_ind_head"] = torch.stack(
+            [torch.zeros_like(q[:, index]), q[:, index]], dim=1
+        )
+        outputs[f"{prefix}_pred_head"] = p[:, index]
+        outputs[f"{prefix}_pred_transform"] = r[:, index]
+    return outputs
+
+
+def test_snorkels_dict_call_equals_the_batched_call_with_base_last():
+    torch.manual_seed(0)
+    q, p, r = torch.randn(4, 3), torch.randn(4, 3, 2), torch.randn(4, 3, 5)
+    combiner = SliceCombinerModule()
+    # Dict keys in any order; "base" is put last, the others sorted by name.
+    outputs = snorkel_outputs(q, p, r, ["zeta", "alpha", "base"])
+    order = [1, 0, 2]  # alpha, zeta, base
+    expected = combiner(q[:, order], p[:, order], r[:, order])
+    assert torch.allclose(combiner(outputs), expected)
+
+
+def test_snorkels_dict_call_refuses_incomplete_outputs():
+    torch.manual_seed(0)
+    outputs = snorkel_outputs(
+        torch.randn(2, 1), torch.randn(2, 1, 2), torch.randn(2, 1, 3), ["a"]
+    )
+    del outputs["task_slice:a_pred_transform"]
+    with pytest.raises(ValueError, match=r"missing \['task_slice:a_pred_transform'\]"):
+        SliceCombinerModule()(outputs)
+    with pytest.raises(ValueError, match="pass indicator logits, predictor logits"):
+        SliceCombinerModule()(torch.zeros(2, 1))

@@ -173,7 +173,7 @@ def test_add_slice_labels_bad_input(labels, rows, message):
 def test_add_slice_labels_needs_base_labels():
     loader = make_loader(torch.tensor([0, 1]))
     with pytest.raises(
-        ValueError, match="labels of base task 'other' are missing.*\\['task'\\]"
+        ValueError, match="base task 'other': labels missing.*\\['task'\\]"
     ):
         add_slice_labels(
             loader, make_task("other"), make_slice_matrix(np.zeros((2, 1), bool), ["a"])

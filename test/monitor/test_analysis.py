@@ -85,19 +85,7 @@ def test_split_sizes_warn_about_slices_too_small_to_evaluate():
         slice_sizes_by_split({"train": train, "valid": other})
 
 
-class FakeSliceAwareModel:
-    """Stands in for SliceAwareClassifier: returns indicator probabilities by name."""
-
-    def __init__(self, probabilities):
-        self.probabilities = probabilities
-        self.seen = None
-
-    def predict_slice_indicators(self, dataloader):
-        self.seen = dataloader
-        return self.probabilities
-
-
-def test_indicator_agreement_from_array_frame_and_model():
+def test_indicator_agreement_from_an_array_or_a_frame():
     S = make_slice_matrix(
         np.array([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=bool), ["a", "b"]
     )
@@ -110,26 +98,36 @@ def test_indicator_agreement_from_array_frame_and_model():
     assert table.at["a", "recall"] == pytest.approx(0.5)
     assert table.at["a", "mean_prob_in"] == pytest.approx(0.65)
     assert table.at["a", "mean_prob_out"] == pytest.approx(0.4)
+    # What SliceAwareClassifier.predict_slice_indicators returns: one column per
+    # slice, here with a base column and another order.
     frame = pd.DataFrame(probabilities, columns=["a", "b"]).assign(base=1.0)
     pd.testing.assert_frame_equal(
         analysis.indicator_agreement(frame[["base", "b", "a"]]), table
     )
-    model = FakeSliceAwareModel(frame)
-    pd.testing.assert_frame_equal(
-        analysis.indicator_agreement(model, dataloader="dl"), table
+
+
+def test_indicator_agreement_of_hard_predictions_and_a_threshold():
+    S = make_slice_matrix(np.array([[True], [True], [False], [False]]), ["a"])
+    predicted = np.array([[True], [False], [False], [True]])
+    table = SFAnalysis(S).indicator_agreement(predicted)
+    assert table.loc["a"].tolist() == pytest.approx([0.5, 0.5, 0.5, 0.5, 0.5])
+    strict = SFAnalysis(S).indicator_agreement(
+        np.array([[0.7], [0.7], [0.2], [0.2]]), threshold=0.8
     )
-    assert model.seen == "dl"
+    assert strict.at["a", "agreement"] == 0.5 and np.isnan(strict.at["a", "precision"])
 
 
 def test_indicator_agreement_errors_name_the_problem():
     analysis = SFAnalysis(make_slice_matrix(np.ones((2, 1), bool), ["a"]))
-    with pytest.raises(ValueError, match="pass the dataloader"):
-        analysis.indicator_agreement(FakeSliceAwareModel(np.ones((2, 1))))
     with pytest.raises(ValueError, match=r"shape \(3, 1\); expected \(2, 1\)"):
         analysis.indicator_agreement(np.ones((3, 1)))
-    with pytest.raises(ValueError, match=r"lack slices \['a'\]"):
-        analysis.indicator_agreement({"b": np.ones(2)})
+    with pytest.raises(ValueError, match=r"lack slices \['a'\]; got columns \['b'\]"):
+        analysis.indicator_agreement(pd.DataFrame({"b": np.ones(2)}))
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         analysis.indicator_agreement(np.array([[1.5], [0.2]]))
-    with pytest.raises(TypeError, match="got str"):
-        analysis.indicator_agreement("probabilities")
+    with pytest.raises(ValueError, match="numeric or bool; got dtype <U3"):
+        analysis.indicator_agreement(np.array([["yes"], ["no"]]))
+    with pytest.raises(TypeError, match=r"run the model first\); got dict"):
+        analysis.indicator_agreement({"a": np.ones(2)})
+    with pytest.raises(TypeError, match="positional argument"):
+        analysis.indicator_agreement(np.ones((2, 1)), 0.3)

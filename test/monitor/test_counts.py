@@ -4,6 +4,7 @@ import pytest
 from slicing.intervals import bootstrap_percentile_interval
 from slicing.monitor.counts import confusion_counts, estimate_count_metrics, slice_rng
 from slicing.monitor.metrics import COUNT_METRICS
+from slicing.monitor.options import ScoreOptions
 
 
 def test_confusion_counts_equal_a_loop_over_rows_with_overlapping_slices():
@@ -26,7 +27,7 @@ def test_estimates_hold_values_bounds_and_notes_per_row():
     counts = np.array([[[40, 10], [5, 45]], [[0, 0], [0, 0]], [[10, 0], [0, 0]]])
     metrics = [COUNT_METRICS["accuracy"], COUNT_METRICS["f1"]]
     estimates = estimate_count_metrics(
-        counts, metrics, confidence=0.95, n_resamples=300
+        counts, metrics, ScoreOptions(ci=0.95, n_resamples=300)
     )
     accuracy, f1 = estimates["accuracy"], estimates["f1"]
     assert accuracy.values[0] == pytest.approx(0.85)
@@ -45,7 +46,8 @@ def test_multinomial_count_bootstrap_matches_resampling_rows():
     preds = np.where(rng.random(400) < 0.8, golds, 1 - golds)
     counts = confusion_counts(np.ones((400, 0), bool), golds, preds, 2)
     f1 = COUNT_METRICS["f1"]
-    ours = estimate_count_metrics(counts, [f1], 0.9, n_resamples=2000, seed=3)["f1"]
+    options = ScoreOptions(ci=0.9, n_resamples=2000, seed=3)
+    ours = estimate_count_metrics(counts, [f1], options)["f1"]
     picks = rng.integers(0, 400, size=(2000, 400))
     resampled_counts = np.zeros((2000, 2, 2))
     np.add.at(
@@ -59,24 +61,32 @@ def test_multinomial_count_bootstrap_matches_resampling_rows():
 def test_same_seed_same_intervals_and_rows_do_not_depend_on_each_other():
     counts = np.array([[[30, 5], [4, 25]], [[10, 3], [2, 9]]])
     metric = [COUNT_METRICS["matthews_corrcoef"]]
-    both = estimate_count_metrics(counts, metric, n_resamples=200, seed=4)
-    again = estimate_count_metrics(counts, metric, n_resamples=200, seed=4)
-    first_only = estimate_count_metrics(counts[:1], metric, n_resamples=200, seed=4)
+    options = ScoreOptions(n_resamples=200, seed=4)
+    both = estimate_count_metrics(counts, metric, options)
+    again = estimate_count_metrics(counts, metric, options)
+    first_only = estimate_count_metrics(counts[:1], metric, options)
     key = "matthews_corrcoef"
     np.testing.assert_array_equal(both[key].low, again[key].low)
     assert both[key].low[0] == first_only[key].low[0]
     assert slice_rng(4, 0).random() != slice_rng(4, 1).random()
 
 
-def test_no_confidence_means_no_bounds_and_bad_method_is_rejected():
+def test_no_confidence_means_no_bounds():
     counts = np.array([[[3, 1], [1, 3]]])
     estimate = estimate_count_metrics(
-        counts, [COUNT_METRICS["accuracy"]], confidence=None
+        counts, [COUNT_METRICS["accuracy"]], ScoreOptions(ci=None)
     )
+    assert estimate["accuracy"].values[0] == pytest.approx(0.75)
     assert estimate["accuracy"].low is None and estimate["accuracy"].high is None
-    with pytest.raises(ValueError, match="n_resamples must be at least 1; got 0"):
-        estimate_count_metrics(counts, [COUNT_METRICS["accuracy"]], n_resamples=0)
-    with pytest.raises(
-        ValueError, match="ci_method must be 'auto' or 'bootstrap'; got 'wald'"
-    ):
-        estimate_count_metrics(counts, [COUNT_METRICS["accuracy"]], ci_method="wald")
+
+
+def test_bootstrap_method_replaces_wilson_for_proportions():
+    counts = np.array([[[30, 10], [5, 55]]])
+    accuracy = [COUNT_METRICS["accuracy"]]
+    wilson = estimate_count_metrics(counts, accuracy, ScoreOptions())["accuracy"]
+    bootstrap = estimate_count_metrics(
+        counts, accuracy, ScoreOptions(ci_method="bootstrap", n_resamples=4000)
+    )["accuracy"]
+    assert wilson.low[0] != bootstrap.low[0]
+    assert bootstrap.low[0] == pytest.approx(wilson.low[0], abs=0.02)
+    assert bootstrap.high[0] == pytest.approx(wilson.high[0], abs=0.02)

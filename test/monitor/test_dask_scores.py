@@ -8,9 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slicing.monitor import dask_scores
+from slicing import _dask
+from slicing.matrix import make_slice_matrix
+from slicing.monitor.counts import confusion_counts
 from slicing.monitor.dask_scores import dask_slice_scores
+from slicing.monitor.options import ScoreOptions
 from slicing.monitor.scores import slice_scores
+from slicing.monitor.table import table_from_counts
 
 SLICES = ["common", "hard", "tiny", "empty"]
 
@@ -118,7 +122,9 @@ def test_slice_columns_default_to_every_bool_column():
 def test_errors_name_columns_and_unsupported_metrics():
     log = _prediction_log(n_rows=100)
     ddf = dd.from_pandas(log, npartitions=2)
-    with pytest.raises(ValueError, match=r"metrics \['roc_auc'\] need the rows"):
+    with pytest.raises(
+        ValueError, match=r"metrics \['roc_auc'\] need the rows, but dask_slice_scores"
+    ):
         dask_slice_scores(ddf, "gold", "pred", metrics=["accuracy", "roc_auc"])
     with pytest.raises(
         KeyError, match=r"columns \['label'\] are not in the Dask DataFrame"
@@ -135,6 +141,73 @@ def test_errors_name_columns_and_unsupported_metrics():
         dask_slice_scores(ddf, "gold")
     with pytest.raises(ValueError, match="found no bool slice columns"):
         dask_slice_scores(ddf[["gold", "pred"]], "gold", "pred")
+    with pytest.raises(TypeError, match="unknown option 'cii'"):
+        dask_slice_scores(ddf, "gold", "pred", cii=0.9)
+
+
+@pytest.mark.parametrize("name", ["overall", "base", "a/b"])
+def test_slice_column_names_follow_the_package_rules_before_any_compute(
+    name, monkeypatch
+):
+    log = _prediction_log(n_rows=50).rename(columns={"hard": name})
+    ddf = dd.from_pandas(log, npartitions=2)
+    monkeypatch.setattr(_dask.dask, "compute", None)  # any compute would fail
+    with pytest.raises(ValueError, match=f"slice column name '{name}'"):
+        dask_slice_scores(ddf, "gold", "pred")
+    with pytest.raises(ValueError, match=f"slice column name '{name}'"):
+        dask_slice_scores(ddf, "gold", "pred", slice_columns=["common", name])
+
+
+def test_scheduler_keyword_and_options_object():
+    log = _prediction_log(n_rows=800)
+    options = ScoreOptions(metrics=["accuracy", "f1"], min_support=5, seed=3)
+    expected = _pandas_path(log, options=options)
+    ddf = dd.from_pandas(log, npartitions=3)
+    for scheduler in ("synchronous", "threads"):
+        table = dask_slice_scores(
+            ddf, "gold", "pred", scheduler=scheduler, options=options
+        )
+        pd.testing.assert_frame_equal(table, expected)
+    with pytest.raises(TypeError, match="scheduler must be 'threads'"):
+        dask_slice_scores(ddf, "gold", "pred", scheduler=2)
+
+
+def test_both_paths_end_in_the_same_kernel_on_the_same_counts(monkeypatch):
+    """The Dask path sums partition counts and calls table_from_counts, as slice_scores
+    does: the counts handed to the kernel are identical, and so are the tables."""
+    log = _prediction_log(n_rows=1500, n_classes=3, seed=5)
+    options = ScoreOptions(metrics=["accuracy", "f1_macro"], n_resamples=100)
+    seen = []
+
+    def recording_kernel(counts, slice_names, options, row_estimates=None):
+        seen.append(counts)
+        return table_from_counts(counts, slice_names, options, row_estimates)
+
+    from slicing.monitor import dask_scores, scores
+
+    monkeypatch.setattr(dask_scores, "table_from_counts", recording_kernel)
+    monkeypatch.setattr(scores, "table_from_counts", recording_kernel)
+    from_dask = dask_slice_scores(
+        dd.from_pandas(log, npartitions=6),
+        "gold",
+        "pred",
+        slice_columns=SLICES,
+        scheduler="synchronous",
+        options=options,
+    )
+    from_memory = _pandas_path(log, options=options)
+    dask_counts, memory_counts = seen
+    np.testing.assert_array_equal(dask_counts, memory_counts)
+    indicators = log[SLICES].to_numpy()
+    np.testing.assert_array_equal(
+        memory_counts,
+        confusion_counts(indicators, log["gold"].to_numpy(), log["pred"].to_numpy(), 3),
+    )
+    pd.testing.assert_frame_equal(from_dask, from_memory)
+    S = make_slice_matrix(indicators, SLICES)
+    pd.testing.assert_frame_equal(
+        from_dask, slice_scores(log["gold"], S, log["pred"], options=options)
+    )
 
 
 def test_nan_policy_raise_names_the_partition():
@@ -173,7 +246,7 @@ def test_only_counts_reach_the_client(monkeypatch):
         computed.extend(results)
         return results
 
-    monkeypatch.setattr(dask_scores.dask, "compute", recording_compute)
+    monkeypatch.setattr(_dask.dask, "compute", recording_compute)
     log = _prediction_log(n_rows=2000)
     with dask.config.set(scheduler="sync"):
         dask_slice_scores(dd.from_pandas(log, npartitions=4), "gold", "pred")

@@ -4,6 +4,7 @@ import pytest
 
 from slicing.matrix import make_slice_matrix
 from slicing.monitor.inputs import as_slice_indicators, prepare_scoring_inputs
+from slicing.monitor.options import ScoreOptions
 
 
 def test_record_array_snorkel_recarray_and_dataframe_are_accepted():
@@ -66,7 +67,33 @@ def test_nan_rows_in_probs_are_left_out_and_bool_labels_are_rejected():
         ValueError, match="golds must hold integer class labels; got dtype bool"
     ):
         prepare_scoring_inputs(np.array([True, False, True]), S, preds=[1, 0, 1])
-    with pytest.raises(
-        ValueError, match="nan_policy must be 'omit' or 'raise'; got 'drop'"
-    ):
-        prepare_scoring_inputs([1, 0, 1], S, preds=[1, 0, 1], nan_policy="drop")
+
+
+def test_abstain_label_and_nan_policy_come_from_the_options():
+    S = pd.DataFrame({"a": [True, True, False]})
+    with pytest.warns(UserWarning, match="they are left out of every score"):
+        inputs = prepare_scoring_inputs(
+            [1, 9, 0], S, preds=[1, 0, 9], options=ScoreOptions(abstain_label=9)
+        )
+    assert inputs.golds.tolist() == [1] and inputs.n_left_out == 2
+    with pytest.raises(ValueError, match=r"rows 2\) and 1 without a gold label"):
+        prepare_scoring_inputs(
+            [1, 9, 0],
+            S,
+            preds=[1, 0, 9],
+            options=ScoreOptions(abstain_label=9, nan_policy="raise"),
+        )
+
+
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        (pd.DataFrame({"base": [True]}), "slice column name 'base' is reserved"),
+        (pd.DataFrame({"a/b": [True]}), "slice column name 'a/b' contains '/'"),
+        (pd.DataFrame([[True, False]], columns=["a", "a"]), r"repeated: \['a'\]"),
+        (pd.DataFrame([[True]]), "slice column names must be non-empty strings; got 0"),
+    ],
+)
+def test_dataframe_slice_names_follow_the_package_rules(frame, message):
+    with pytest.raises(ValueError, match=message):
+        as_slice_indicators(frame)

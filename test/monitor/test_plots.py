@@ -9,8 +9,7 @@ from matplotlib.figure import Figure
 
 from slicing.matrix import make_slice_matrix
 from slicing.monitor.analysis import SFAnalysis
-from slicing.monitor.compare import compare_slice_scores
-from slicing.monitor.paired import compare_models
+from slicing.monitor.compare import compare_models, compare_slice_scores
 from slicing.monitor.plots import (
     plot_slice_comparison,
     plot_slice_overlap,

@@ -6,6 +6,7 @@ import pytest
 from snorkel.analysis import Scorer, metric_score
 
 from slicing.matrix import make_slice_matrix, slice_matrix_to_dataframe
+from slicing.monitor.options import ScoreOptions
 from slicing.monitor.scores import SliceScorer, slice_scores
 
 
@@ -333,3 +334,30 @@ def test_no_warning_on_clean_input():
         slice_scores(
             golds, S, preds=preds, probs=probs, metrics=["accuracy", "roc_auc", "f1"]
         )
+
+
+def test_options_object_equals_keywords_and_keywords_override_it():
+    golds, preds, probs, S = _model_outputs(n_rows=300)
+    keywords = dict(metrics=["f1", "accuracy"], ci=0.9, min_support=10, seed=4)
+    options = ScoreOptions(**keywords)
+    pd.testing.assert_frame_equal(
+        slice_scores(golds, S, preds=preds, options=options),
+        slice_scores(golds, S, preds=preds, **keywords),
+    )
+    overridden = slice_scores(golds, S, preds=preds, options=options, ci=None)
+    assert "f1_low" not in overridden and overridden.attrs["metrics"] == [
+        "f1",
+        "accuracy",
+    ]
+
+
+def test_options_are_keyword_only_and_checked_before_the_data():
+    golds, preds, probs, S = _model_outputs(n_rows=20)
+    with pytest.raises(TypeError, match="positional argument"):
+        slice_scores(golds, S, preds, probs, "accuracy")
+    with pytest.raises(TypeError, match="unknown option 'metric'"):
+        slice_scores(golds, S, preds=preds, metric="accuracy")
+    with pytest.raises(ValueError, match="ci must be a confidence level"):
+        slice_scores(golds[:3], S, preds=preds, ci=0)  # before the length check
+    with pytest.raises(ValueError, match="n_resamples must be an integer >= 1"):
+        SliceScorer(metrics=["accuracy"], n_resamples=0)

@@ -1,11 +1,15 @@
 import numpy as np
 import pytest
 
+from slicing.intervals import wilson_interval
 from slicing.monitor.counts import MetricEstimate
+from slicing.monitor.metrics import COUNT_METRICS
+from slicing.monitor.options import ScoreOptions
 from slicing.monitor.table import (
     STATUS_ORDER,
     assemble_score_table,
     format_slice_scores,
+    table_from_counts,
 )
 
 
@@ -93,3 +97,69 @@ def test_format_needs_metrics():
     with pytest.raises(ValueError, match="names no metrics"):
         format_slice_scores(table)
     assert "accuracy" in format_slice_scores(table, metrics=["accuracy"])
+
+
+# table_from_counts: the kernel every scoring path ends in.
+
+COUNTS = np.array(
+    [
+        [[400, 100], [50, 450]],  # overall: 1000 rows, accuracy 0.85
+        [[30, 40], [20, 10]],  # weak: 100 rows, accuracy 0.40
+        [[5, 0], [0, 5]],  # tiny: 10 rows
+        [[0, 0], [0, 0]],  # empty
+    ]
+)
+NAMES = ["weak", "tiny", "empty"]
+
+
+def test_kernel_values_equal_the_metric_formulas_on_each_row():
+    table = table_from_counts(
+        COUNTS, NAMES, ScoreOptions(metrics=["accuracy", "f1"], sort=False)
+    )
+    assert table.index.tolist() == ["overall", *NAMES]
+    assert table["n"].tolist() == [1000, 100, 10, 0]
+    assert table["accuracy"].tolist()[:3] == pytest.approx([0.85, 0.4, 1.0])
+    # f1 = 2 tp / (2 tp + fp + fn), positive class 1
+    assert table.at["weak", "f1"] == pytest.approx(20 / (20 + 40 + 20))
+    low, high = wilson_interval(np.array([40]), np.array([100]))
+    assert table.at["weak", "accuracy_low"] == pytest.approx(low[0])
+    assert table.at["weak", "accuracy_high"] == pytest.approx(high[0])
+    assert table["status"].tolist() == ["overall", "worse", "too small", "empty"]
+    assert table.attrs["metrics"] == ["accuracy", "f1"]
+
+
+def test_kernel_follows_every_option():
+    options = ScoreOptions(metrics="f1", ci=None, min_support=5, sort=True)
+    table = table_from_counts(COUNTS, NAMES, options)
+    assert "f1_low" not in table and table.attrs["confidence"] is None
+    assert table.at["tiny", "status"] == "ok"  # 10 rows >= min_support 5
+    seeded = ScoreOptions(metrics="f1", n_resamples=200, seed=1)
+    first = table_from_counts(COUNTS, NAMES, seeded)
+    again = table_from_counts(COUNTS, NAMES, seeded)
+    other = table_from_counts(COUNTS, NAMES, ScoreOptions.of(seeded, seed=2))
+    assert first.equals(again) and not first.equals(other)
+
+
+def test_kernel_takes_row_estimates_and_refuses_row_metrics_without_them():
+    def error_rate(golds, preds, probs):
+        return float(np.mean(golds != preds))
+
+    options = ScoreOptions(metrics=[error_rate, "accuracy"], ci=None)
+    with pytest.raises(ValueError, match=r"\['error_rate'\] need the rows"):
+        table_from_counts(COUNTS, NAMES, options)
+    estimate = MetricEstimate(np.array([0.15, 0.6, 0.0, np.nan]), None, None, [""] * 4)
+    table = table_from_counts(COUNTS, NAMES, options, {"error_rate": estimate})
+    assert list(table.columns[:4]) == ["n", "share", "error_rate", "error_rate_diff"]
+    assert table.at["weak", "error_rate"] == 0.6
+
+
+def test_kernel_rejects_counts_of_the_wrong_shape_and_binary_metrics_on_three_classes():
+    with pytest.raises(ValueError, match=r"k = 2 slices; got shape \(4, 2, 2\)"):
+        table_from_counts(COUNTS, NAMES[:2])
+    three = np.ones((4, 3, 3), dtype=np.int64)
+    with pytest.raises(ValueError, match="binary labels only; got 3 classes"):
+        table_from_counts(three, NAMES, ScoreOptions(metrics="precision"))
+    macro = table_from_counts(three, NAMES, ScoreOptions(metrics="f1_macro"))
+    assert macro.at["overall", "f1_macro"] == pytest.approx(
+        float(COUNT_METRICS["f1_macro"].from_counts(three[:1].astype(float))[0])
+    )

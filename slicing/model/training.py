@@ -1,0 +1,116 @@
+"""Module state around training and inference: eval mode, seeds, fresh weights."""
+
+import random
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "eval_mode",
+    "reinitialize_parameters",
+    "seed_everything",
+    "start_training",
+]
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Put ``module`` in eval mode for the block, then restore every submodule's mode.
+
+    Restores each submodule's own ``training`` flag, so a submodule the user froze
+    in eval mode (e.g. a batch norm) stays frozen after prediction.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> net = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    >>> with eval_mode(net):
+    ...     net.training
+    False
+    >>> net.training
+    True
+    """
+    modes = [(submodule, submodule.training) for submodule in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for submodule, training in modes:
+            submodule.training = training
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, numpy's global generator and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def reinitialize_parameters(module: nn.Module) -> list[str]:
+    """Redraw every parameter of ``module`` with its submodules' ``reset_parameters``.
+
+    Submodules are visited in registration order, so after ``seed_everything`` the
+    same architecture gets the same weights, whatever it was built or trained with.
+
+    Parameters
+    ----------
+    module
+        The model; each submodule that defines ``reset_parameters`` (every torch
+        layer with weights does) resets the parameters it holds directly.
+
+    Returns
+    -------
+    list of str
+        Names of the parameters no ``reset_parameters`` covered (they keep their
+        values); empty when every parameter was redrawn.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> net = nn.Sequential(nn.Linear(2, 2))
+    >>> net.register_parameter("scale", nn.Parameter(torch.ones(1)))
+    >>> _ = torch.manual_seed(0); reinitialize_parameters(net)
+    ['scale']
+    >>> first = net[0].weight.detach().clone()
+    >>> _ = torch.manual_seed(0); _ = reinitialize_parameters(net)
+    >>> torch.equal(first, net[0].weight)
+    True
+    """
+    covered: set[int] = set()
+    for submodule in module.modules():
+        reset = getattr(submodule, "reset_parameters", None)
+        if callable(reset):
+            reset()
+            covered.update(id(p) for p in submodule.parameters(recurse=False))
+    return [
+        name
+        for name, parameter in module.named_parameters()
+        if id(parameter) not in covered
+    ]
+
+
+def start_training(
+    module: nn.Module, *, seed: int | None, reinitialize: bool | None
+) -> None:
+    """Seed every random source and, by default with a seed, redraw the weights.
+
+    ``reinitialize=None`` means ``seed is not None``: a seeded ``fit`` starts from
+    weights drawn from the seed, so it repeats exactly in any process. Parameters
+    that no ``reset_parameters`` covers keep their values, with a warning.
+    """
+    if seed is not None:
+        seed_everything(seed)
+    if reinitialize if reinitialize is not None else seed is not None:
+        kept = reinitialize_parameters(module)
+        if kept:
+            warnings.warn(
+                f"fit could not redraw parameters {kept} (their modules have no "
+                "reset_parameters); they keep their current values, so training "
+                "repeats exactly only if those are equal",
+                stacklevel=3,
+            )

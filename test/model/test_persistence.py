@@ -1,0 +1,66 @@
+"""Saving and loading with metadata (slicing/model/persistence.py)."""
+
+import numpy as np
+import pytest
+import torch
+
+from test.model.test_classifier import make_model, trained_model
+
+
+@pytest.fixture(scope="module")
+def two_slices():
+    model, X, _, _ = trained_model()
+    return model, X
+
+
+def test_reordered_slice_names_are_refused_with_both_lists(tmp_path):
+    path = tmp_path / "model.pt"
+    make_model(slice_names=["right", "never"]).save(str(path))
+    reordered = make_model(slice_names=["never", "right"])
+    with pytest.raises(ValueError) as error:
+        reordered.load(str(path))
+    message = str(error.value)
+    assert (
+        "slice_names: saved ['right', 'never'], this model has ['never', 'right']"
+        in message
+    )
+    assert "same order" in message
+
+
+@pytest.mark.parametrize(
+    "kwargs, difference",
+    [
+        (
+            {"slice_names": ["left"]},
+            "slice_names: saved ['right'], this model has ['left']",
+        ),
+        ({"cardinality": 3}, "cardinality: saved 2, this model has 3"),
+        ({"expert_dim": 4}, "expert_dim: saved 8, this model has 4"),
+        ({"task_name": "other"}, "task_name: saved 'task', this model has 'other'"),
+    ],
+)
+def test_other_architectures_are_refused(tmp_path, kwargs, difference):
+    path = tmp_path / "model.pt"
+    make_model().save(str(path))
+    with pytest.raises(ValueError, match="cannot load") as error:
+        make_model(**kwargs).load(str(path))
+    assert difference in str(error.value)
+
+
+def test_round_trip_keeps_predictions(two_slices, tmp_path):
+    model, X = two_slices
+    path = tmp_path / "nested" / "model.pt"
+    model.save(str(path))
+    fresh = make_model()
+    fresh.load(str(path))
+    np.testing.assert_array_equal(fresh.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_file_without_metadata_loads_with_a_warning(two_slices, tmp_path):
+    model, X = two_slices
+    path = tmp_path / "old.pt"
+    torch.save(model.state_dict(), path)  # what save() wrote before metadata
+    fresh = make_model()
+    with pytest.warns(UserWarning, match="cannot be checked; save the model again"):
+        fresh.load(str(path))
+    np.testing.assert_array_equal(fresh.predict_proba(X), model.predict_proba(X))

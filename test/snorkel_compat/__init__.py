@@ -1,0 +1,1 @@
+"""snorkel-team/snorkel's own test/slicing tests, run against ``slicing``."""
