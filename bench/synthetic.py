@@ -26,8 +26,9 @@ import argparse
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,7 +45,6 @@ from slicing.model.combiner import SliceCombinerModule
 from slicing.model.losses import slice_losses
 
 HIDDEN = 13
-SLICE_NAMES = ["s1", "s2"]
 # (centre, fraction of the square covered); both centres lie on x0 + x1 = 0
 DISCS = [((0.4, -0.4), 0.03), ((-0.55, 0.55), 0.015)]
 
@@ -66,20 +66,28 @@ def make_data(n_points: int, seed: int, noise: float) -> Data:
         radius = np.sqrt(fraction * 4 / np.pi)
         true_slices[:, index] = np.linalg.norm(X - np.array(centre), axis=1) < radius
         Y[true_slices[:, index]] = 1 - Y[true_slices[:, index]]
+    return Data(
+        torch.tensor(X, dtype=torch.float32),
+        torch.from_numpy(Y),
+        true_slices,
+        noisy_sf_outputs(true_slices, noise, rng),
+    )
+
+
+def noisy_sf_outputs(
+    true_slices: np.ndarray, noise: float, rng: np.random.Generator
+) -> np.ndarray:
+    """What noisy SFs say: each misses a fraction ``noise`` of its slice's members and
+    marks as many outsiders instead (shared with ``bench/geometries.py``)."""
     sf_slices = true_slices.copy()
     if noise > 0:
-        for index in range(len(DISCS)):
+        for index in range(true_slices.shape[1]):
             members = np.flatnonzero(true_slices[:, index])
             outsiders = np.flatnonzero(~true_slices[:, index])
             n_wrong = int(round(noise * len(members)))
             sf_slices[rng.choice(members, n_wrong, replace=False), index] = False
             sf_slices[rng.choice(outsiders, n_wrong, replace=False), index] = True
-    return Data(
-        torch.tensor(X, dtype=torch.float32),
-        torch.from_numpy(Y),
-        true_slices,
-        sf_slices,
-    )
+    return sf_slices
 
 
 def backbone() -> nn.Module:
@@ -174,8 +182,14 @@ class SnorkelStyle(nn.Module):
         return torch.stack(list(losses.values())).sum()
 
 
+def slice_names_of(data: Data) -> list[str]:
+    """``s1``, ``s2``, ... one per SF column of ``data``."""
+    return [f"s{index + 1}" for index in range(data.sf_slices.shape[1])]
+
+
 def build(name: str, data: Data, options: dict) -> nn.Module:
-    n_slices = len(SLICE_NAMES)
+    slice_names = slice_names_of(data)
+    n_slices = len(slice_names)
     if name == "VANILLA":
         return Vanilla()
     if name == "HPS":
@@ -187,20 +201,21 @@ def build(name: str, data: Data, options: dict) -> nn.Module:
         options = dict(options)
         share_final_head = options.pop("share_final_head", True)
         balance_indicators = options.pop("balance_indicators", True)
+        combiner_class = options.pop("combiner_class", SliceCombinerModule)
         model = SliceAwareClassifier(
             backbone(),
             HIDDEN,
-            SLICE_NAMES,
-            combiner=SliceCombinerModule(**options),
+            slice_names,
+            combiner=combiner_class(**options),
             share_final_head=share_final_head,
             balance_indicators=balance_indicators,
         )
-        S = make_slice_matrix(data.sf_slices, SLICE_NAMES)
+        S = make_slice_matrix(data.sf_slices, slice_names)
     else:
-        model = SnorkelSliceAwareClassifier(backbone(), HIDDEN, SLICE_NAMES, device=-1)
+        model = SnorkelSliceAwareClassifier(backbone(), HIDDEN, slice_names, device=-1)
         S = np.rec.fromarrays(
             [data.sf_slices[:, j].astype(np.int64) for j in range(n_slices)],
-            names=SLICE_NAMES,
+            names=slice_names,
         )
     loader = model.make_slice_dataloader(dataset, S)
     return SnorkelStyle(model, loader.dataset.Y_dict)
@@ -228,12 +243,17 @@ def train(
 
 
 @torch.no_grad()
-def f1_scores(model: nn.Module, data: Data) -> list[float]:
+def predictions(model: nn.Module, data: Data) -> np.ndarray:
     model.eval()
-    preds = model.logits(data.X).argmax(dim=1).numpy()
+    return model.logits(data.X).argmax(dim=1).numpy()
+
+
+def f1_scores(model: nn.Module, data: Data) -> list[float]:
+    """F1 overall, then on each slice's true members."""
+    preds = predictions(model, data)
     golds = data.Y.numpy()
     masks = [np.ones(len(golds), bool)] + [
-        data.true_slices[:, j] for j in range(len(SLICE_NAMES))
+        data.true_slices[:, j] for j in range(data.true_slices.shape[1])
     ]
     return [100 * metric_score(golds[m], preds[m], metric="f1") for m in masks]
 
@@ -297,14 +317,22 @@ def run(
             + f" ({seconds:.0f} s)"
         )
 
+    for job, outcome in map_jobs(_run_job, runs, jobs):
+        record(job, outcome)
+    return {name: np.array(rows) for name, rows in results.items()}
+
+
+def map_jobs(
+    worker: Callable[[tuple], Any], runs: list[tuple], jobs: int
+) -> Iterator[tuple[tuple, Any]]:
+    """``(job, worker(job))`` in order; with ``jobs > 1`` in that many forked workers
+    (shared with ``bench/geometries.py``)."""
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for job, outcome in zip(runs, pool.imap(_run_job, runs), strict=True):
-                record(job, outcome)
+            yield from zip(runs, pool.imap(worker, runs), strict=True)
     else:
         for job in runs:
-            record(job, _run_job(job))
-    return {name: np.array(rows) for name, rows in results.items()}
+            yield job, worker(job)
 
 
 def table(results: dict[str, np.ndarray], reference: dict[str, str]) -> str:

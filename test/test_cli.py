@@ -1,4 +1,4 @@
-"""The ``slicing`` command line (``slicing/cli.py``): options, printing, exit codes.
+"""The ``slicing`` command line (``slicing/cli/``): options, printing, exit codes.
 
 Run in process through ``main`` (threads scheduler); the batch jobs' guarantees are
 tested through the real command in ``test/batch``.

@@ -12,7 +12,9 @@ import pathlib
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "slicing"
-SIBLINGS = ("sf", "monitor", "model")
+SIBLINGS = ("sf", "monitor", "model", "labeling")
+#: Wings above the appliers and search; no consumer of S may import them.
+UPPER = {"apply", "discover", "batch", "cli"}
 
 
 def module_graph() -> dict[str, set[str]]:
@@ -103,7 +105,9 @@ def floors(graph: dict[str, set[str]]) -> dict[str, int]:
 
 def test_no_module_imports_in_a_cycle():
     graph = {
-        module: {t for t in targets if not t.startswith(module + ".") and t != "slicing"}
+        module: {
+            t for t in targets if not t.startswith(module + ".") and t != "slicing"
+        }
         for module, targets in module_graph().items()
         if module != "slicing"
     }
@@ -124,8 +128,16 @@ def test_the_consumers_of_the_slice_matrix_are_siblings(unit):
 
 def test_monitoring_and_the_model_sit_on_the_ground_floor_only():
     graph = unit_graph()
-    for unit in ("monitor", "model"):
-        assert not graph[unit] & {"apply", "discover", "batch", "cli"}, graph[unit]
+    for unit in ("monitor", "model", "labeling"):
+        assert not graph[unit] & UPPER, graph[unit]
+
+
+def test_estimation_builds_on_monitoring_only():
+    # Unlabeled monitoring reuses the monitoring metrics, one floor above them.
+    graph = unit_graph()
+    assert not graph["estimate"] & (UPPER | {"sf", "model", "labeling"}), graph[
+        "estimate"
+    ]
 
 
 def test_the_cycle_finder_finds_a_cycle():

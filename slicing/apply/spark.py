@@ -31,9 +31,9 @@ from slicing._spark import (
     map_in_arrow,
     quote,
     require_pyspark,
-    spark_sf_errors,
 )
 from slicing.apply.base import ApplierMetadata, ApplyResult, BaseSFApplier, SliceBlock
+from slicing.apply.spark_errors import spark_sf_errors
 from slicing.apply.spark_frame import (
     FAULTS_COLUMN,
     BatchSlicer,

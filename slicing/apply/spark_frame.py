@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from slicing.apply.base import SliceBlock
 from slicing.apply.frame import slice_frame
 from slicing.sf.core import SlicingFunction
 
@@ -94,17 +95,9 @@ class BatchSlicer:
         self.id_column = id_column
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        partition = _partition_id()
-        offset = 0
-        for batch in batches:
-            block = slice_frame(
-                _batch_frame(batch, offset),
-                self.sfs,
-                self.fault_tolerant,
-                row_offset=offset,
-                partition=partition,
-                id_column=self.id_column,
-            )
+        for batch, block in _slice_batches(
+            batches, self.sfs, self.fault_tolerant, self.id_column
+        ):
             arrays = [batch.column(name) for name in self.keep_columns]
             arrays += [pa.array(column) for column in block.indicators.T]
             names = self.keep_columns + [sf.name for sf in self.sfs]
@@ -112,8 +105,30 @@ class BatchSlicer:
                 counts = [block.fault_counts[sf.name] for sf in self.sfs]
                 arrays.append(_first_row_list(counts, batch.num_rows))
                 names.append(FAULTS_COLUMN)
-            offset += batch.num_rows
             yield pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def _slice_batches(
+    batches: Iterator[pa.RecordBatch],
+    sfs: Sequence[SlicingFunction],
+    fault_tolerant: bool,
+    id_column: str | None = None,
+) -> Iterator[tuple[pa.RecordBatch, SliceBlock]]:
+    """Each batch of a partition with its ``SliceBlock``; rows are named in errors by
+    their position in the partition (or ``id_column``)."""
+    partition = _partition_id()
+    offset = 0
+    for batch in batches:
+        block = slice_frame(
+            _batch_frame(batch, offset),
+            sfs,
+            fault_tolerant,
+            row_offset=offset,
+            partition=partition,
+            id_column=id_column,
+        )
+        offset += batch.num_rows
+        yield batch, block
 
 
 def _first_row_list(values: Sequence[int], n_rows: int) -> pa.Array:
@@ -162,15 +177,5 @@ class SliceFilter:
         self.sf = sf
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        partition = _partition_id()
-        offset = 0
-        for batch in batches:
-            block = slice_frame(
-                _batch_frame(batch, offset),
-                [self.sf],
-                False,
-                row_offset=offset,
-                partition=partition,
-            )
-            offset += batch.num_rows
+        for batch, block in _slice_batches(batches, [self.sf], False):
             yield batch.filter(pa.array(block.indicators[:, 0]))

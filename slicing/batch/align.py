@@ -1,5 +1,9 @@
 """Pairing a slice matrix with a prediction log: by id (counting matched, unmatched
-and duplicated ids) or by row position across differently partitioned files."""
+and duplicated ids) or by row position across differently partitioned files.
+
+:func:`read_slice_matrix`, :func:`check_prediction_columns` and
+:func:`align_used_columns` are the steps ``slicing report`` and ``slicing gate`` share.
+"""
 
 from dataclasses import dataclass
 
@@ -10,8 +14,16 @@ import pandas as pd
 
 from slicing._dask import Scheduler, compute
 from slicing.batch.errors import BatchInputError
+from slicing.batch.io import read_input
 
-__all__ = ["IdJoinCounts", "align_slices_and_predictions", "count_id_matches"]
+__all__ = [
+    "IdJoinCounts",
+    "align_slices_and_predictions",
+    "align_used_columns",
+    "check_prediction_columns",
+    "count_id_matches",
+    "read_slice_matrix",
+]
 
 
 def _paired(
@@ -227,3 +239,64 @@ def align_slices_and_predictions(
         for i, (s, p) in enumerate(zip(slice_parts, prediction_parts, strict=True))
     ]
     return dd.from_delayed(parts, meta=meta, verify_meta=False), None
+
+
+def read_slice_matrix(
+    path: str, id_column: str | None
+) -> tuple[dd.DataFrame, list[str]]:
+    """A slice matrix written by ``slicing apply`` and its slice names (its bool
+    columns, the id column excepted).
+
+    Raises
+    ------
+    BatchInputError
+        The input cannot be read, or it has no bool column.
+    """
+    slices = read_input(path, input_format="parquet").frame
+    slice_names = [
+        c
+        for c, dtype in slices.dtypes.items()
+        if pd.api.types.is_bool_dtype(dtype) and c != id_column
+    ]
+    if not slice_names:
+        raise BatchInputError(f"{path!r} has no bool slice columns")
+    return slices, slice_names
+
+
+def check_prediction_columns(predictions: dd.DataFrame, needed: list[str]) -> None:
+    """Refuse a prediction log that lacks one of the ``needed`` columns, naming them."""
+    missing = [c for c in needed if c not in predictions.columns]
+    if missing:
+        raise BatchInputError(
+            f"the predictions lack the columns {missing}; they have "
+            f"{list(predictions.columns)}"
+        )
+
+
+def align_used_columns(
+    slices: dd.DataFrame,
+    slice_names: list[str],
+    predictions: dd.DataFrame,
+    prediction_columns: list[str],
+    id_column: str | None,
+    *,
+    allow_unmatched: bool = False,
+    scheduler: Scheduler = None,
+) -> tuple[dd.DataFrame, IdJoinCounts | None]:
+    """:func:`align_slices_and_predictions` on the id and the columns a job uses only.
+
+    Aligning by row position takes a pass over both inputs to count rows, and a wide
+    prediction log would otherwise be read in full twice. (A missing id column is
+    reported by the alignment.)
+    """
+    keys = [id_column] if id_column else []
+    return align_slices_and_predictions(
+        slices[[c for c in keys if c in slices.columns] + slice_names],
+        predictions[
+            [c for c in keys if c in predictions.columns]
+            + list(dict.fromkeys(prediction_columns))
+        ],
+        id_column,
+        allow_unmatched=allow_unmatched,
+        scheduler=scheduler,
+    )

@@ -5,13 +5,21 @@ parses options, calls it, prints the summary and exits 0 (pass), 1 (fail) or 3
 (investigate).
 """
 
-from pathlib import Path
-
 import pandas as pd
 
-from slicing.batch.align import align_slices_and_predictions
-from slicing.batch.errors import BatchInputError, BatchOutputError
-from slicing.batch.io import read_input, write_atomically, write_json_atomically
+from slicing.batch.align import (
+    align_used_columns,
+    check_prediction_columns,
+    read_slice_matrix,
+)
+from slicing.batch.errors import BatchInputError
+from slicing.batch.io import (
+    json_writer,
+    png_writer,
+    read_input,
+    refuse_existing_output,
+    write_output_files,
+)
 
 __all__ = ["GATE_FILES", "run_gate_job"]
 
@@ -78,13 +86,9 @@ def run_gate_job(
     from slicing.monitor.gate_dask import dask_gate_slices
     from slicing.monitor.gate_toml import load_gate_rules
 
-    out_dir = Path(out)
-    existing = [name for name in GATE_FILES if (out_dir / name).exists()]
-    if existing and not overwrite:
-        raise BatchInputError(
-            f"a gate report already exists in {out!r} ({existing[0]}); pass "
-            "--overwrite to replace it"
-        )
+    out_dir = refuse_existing_output(
+        out, GATE_FILES, "a gate report", overwrite=overwrite
+    )
     try:
         rules = load_gate_rules(rules_path) if rules_path else None
     except (OSError, ValueError) as exc:
@@ -95,31 +99,31 @@ def run_gate_job(
         *([candidate] if isinstance(candidate, str) else candidate),
     ]
     needed = list(dict.fromkeys([label_column, *model_columns]))
-    missing = [c for c in needed if c not in predictions.columns]
-    if missing:
-        raise BatchInputError(
-            f"the predictions lack the columns {missing}; they have "
-            f"{list(predictions.columns)}"
-        )
+    check_prediction_columns(predictions, needed)
     if slices_path is not None:
-        slices = read_input(slices_path, input_format="parquet").frame
-        slice_columns = [
-            c
-            for c, dtype in slices.dtypes.items()
-            if pd.api.types.is_bool_dtype(dtype) and c != id_column
-        ]
-        if not slice_columns:
-            raise BatchInputError(f"{slices_path!r} has no bool slice columns")
-        keys = [id_column] if id_column else []
-        frame, _ = align_slices_and_predictions(
-            slices[[c for c in keys if c in slices.columns] + slice_columns],
-            predictions[[c for c in keys if c in predictions.columns] + needed],
+        slices, slice_columns = read_slice_matrix(slices_path, id_column)
+        frame, _ = align_used_columns(
+            slices,
+            slice_columns,
+            predictions,
+            needed,
             id_column,
             allow_unmatched=allow_unmatched,
             scheduler=scheduler,
         )
     else:
         frame = predictions
+        # Said here, in the command's words (the scoring code names its parameter).
+        if slice_columns is None and not any(
+            pd.api.types.is_bool_dtype(dtype)
+            for column, dtype in predictions.dtypes.items()
+            if column not in needed
+        ):
+            raise BatchInputError(
+                "the predictions have no bool slice columns (they have "
+                f"{list(predictions.columns)}); pass --slices (a slice matrix written "
+                "by 'slicing apply') or --slice-columns"
+            )
     try:
         result = dask_gate_slices(
             frame,
@@ -132,23 +136,18 @@ def run_gate_job(
         )
     except (KeyError, ValueError) as exc:
         raise BatchInputError(str(exc).strip("\"'")) from exc
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(out_dir / "gate_checks.csv", lambda p: result.checks.to_csv(p))
-        markdown = result.to_markdown()
-        write_atomically(out_dir / "gate.md", lambda p: p.write_text(markdown))
-        figure = result.plot()
-        write_atomically(
-            out_dir / "gate.png",
-            lambda p: figure.savefig(p, format="png", dpi=120, bbox_inches="tight"),
-        )
-        payload = result.to_dict()
-        payload.update(
-            predictions=predictions_path, slices=slices_path, rules_file=rules_path
-        )
-        write_json_atomically(out_dir / "gate.json", payload)
-    except OSError as exc:
-        raise BatchOutputError(
-            f"cannot write the gate report to {out!r}: {exc.strerror or exc}"
-        ) from exc
+    payload = result.to_dict()
+    payload.update(
+        predictions=predictions_path, slices=slices_path, rules_file=rules_path
+    )
+    write_output_files(
+        out_dir,
+        {
+            "gate_checks.csv": result.checks.to_csv,
+            "gate.md": lambda p: p.write_text(result.to_markdown()),
+            "gate.png": png_writer(result.plot()),
+            "gate.json": json_writer(payload),
+        },
+        failure=f"cannot write the gate report to {out!r}",
+    )
     return result

@@ -1,4 +1,4 @@
-"""Reading a batch job's input, file by file, and writing files atomically.
+"""Reading a batch job's input, file by file, and writing its output files atomically.
 
 Every input file is checked up front from what is cheap to read (a Parquet footer, a
 CSV header line): a file that is not Parquet, or that lacks a column the others
@@ -14,23 +14,27 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dask.dataframe as dd
 
-from slicing.batch.errors import BatchInputError, InputFileError
+from slicing.batch.errors import BatchInputError, BatchOutputError, InputFileError
 from slicing.batch.readers import csv_pieces, parquet_pieces, read_piece
 
 __all__ = [
     "InputData",
     "InputFile",
     "fingerprint_files",
+    "json_writer",
+    "png_writer",
     "read_input",
+    "refuse_existing_output",
     "write_atomically",
     "write_json_atomically",
+    "write_output_files",
 ]
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
@@ -205,7 +209,67 @@ def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
         raise
 
 
+def json_writer(payload: dict) -> Callable[[Path], Any]:
+    """A writer for :func:`write_atomically` that writes ``payload`` as indented JSON."""
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str)
+    return lambda path: path.write_text(text)
+
+
 def write_json_atomically(path: Path, payload: dict) -> None:
     """Write JSON atomically (see :func:`write_atomically`)."""
-    text = json.dumps(payload, indent=2, sort_keys=True, default=str)
-    write_atomically(path, lambda temporary: temporary.write_text(text))
+    write_atomically(path, json_writer(payload))
+
+
+def refuse_existing_output(
+    out: str, names: Sequence[str], what: str, *, overwrite: bool
+) -> Path:
+    """The output directory ``out``, unless it holds one of ``names`` and not ``overwrite``.
+
+    Raises
+    ------
+    BatchInputError
+        Naming ``what`` is there (e.g. ``"a report"``) and the first file found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "report.json").write_text("{}")
+    >>> refuse_existing_output(str(folder), ["report.json"], "a report", overwrite=False)
+    Traceback (most recent call last):
+    ...
+    slicing.batch.errors.BatchInputError: a report already exists in '...' (report.json); pass --overwrite to replace it
+    """
+    out_dir = Path(out)
+    existing = [name for name in names if (out_dir / name).exists()]
+    if existing and not overwrite:
+        raise BatchInputError(
+            f"{what} already exists in {out!r} ({existing[0]}); pass --overwrite to "
+            "replace it"
+        )
+    return out_dir
+
+
+def png_writer(figure: Any) -> Callable[[Path], Any]:
+    """A writer for :func:`write_atomically` that saves a matplotlib figure as PNG."""
+    return lambda path: figure.savefig(path, format="png", dpi=120, bbox_inches="tight")
+
+
+def write_output_files(
+    out_dir: Path, writers: dict[str, Callable[[Path], Any]], *, failure: str
+) -> None:
+    """Create ``out_dir`` and write each file of ``writers`` (name -> writer) atomically,
+    in order.
+
+    Raises
+    ------
+    BatchOutputError
+        ``failure`` (e.g. ``"cannot write the report in 'out'"``) and the reason, when
+        the directory or a file cannot be written.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, write in writers.items():
+            write_atomically(out_dir / name, write)
+    except OSError as exc:
+        raise BatchOutputError(f"{failure}: {exc.strerror or exc}") from exc

@@ -280,7 +280,7 @@ def run_apply_job(
                 scheduler,
                 workers,
                 progress_bar,
-                spark_master if engine == "spark" else None,
+                _spark_master(engine, spark_master),
             )
             summary.input, summary.output = input_path, str(output)
             summary.seconds = time.perf_counter() - started
@@ -304,6 +304,13 @@ def run_apply_job(
     except OSError as exc:  # the output itself is complete
         logger.warning("could not write %s: %s", summary_path(output), exc.strerror)
     return summary
+
+
+def _spark_master(engine: str, spark_master: str | None) -> str | None:
+    """``None`` for the Dask engine, else the Spark master ("" for the default)."""
+    if engine not in ("dask", "spark"):
+        raise BatchInputError(f"unknown engine {engine!r}; use dask or spark")
+    return (spark_master or "") if engine == "spark" else None
 
 
 def _run_staged(
@@ -345,7 +352,7 @@ def _run_staged(
     if spark_master is not None:
         from slicing.batch.spark_job import compute_on_spark
 
-        new_stats = compute_on_spark(tasks, spark_master, workers)
+        new_stats = compute_on_spark(tasks, spark_master or None, workers)
     else:
         with ExitStack() as stack:
             client = _open_scheduler(stack, scheduler, workers)

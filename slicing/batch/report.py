@@ -5,13 +5,22 @@
 """
 
 from dataclasses import asdict
-from pathlib import Path
 
 import pandas as pd
 
-from slicing.batch.align import align_slices_and_predictions
-from slicing.batch.errors import BatchInputError, BatchOutputError
-from slicing.batch.io import read_input, write_atomically, write_json_atomically
+from slicing.batch.align import (
+    align_used_columns,
+    check_prediction_columns,
+    read_slice_matrix,
+)
+from slicing.batch.errors import BatchInputError
+from slicing.batch.io import (
+    json_writer,
+    png_writer,
+    read_input,
+    refuse_existing_output,
+    write_output_files,
+)
 
 __all__ = ["REPORT_FILES", "markdown_table", "run_report_job"]
 
@@ -90,22 +99,9 @@ def run_report_job(
     """
     from slicing.monitor.dask_scores import dask_slice_scores
 
-    out_dir = Path(out)
-    existing = [name for name in REPORT_FILES if (out_dir / name).exists()]
-    if existing and not overwrite:
-        raise BatchInputError(
-            f"a report already exists in {out!r} ({existing[0]}); pass --overwrite "
-            "to replace it"
-        )
-    slices = read_input(slices_path, input_format="parquet").frame
+    out_dir = refuse_existing_output(out, REPORT_FILES, "a report", overwrite=overwrite)
+    slices, slice_names = read_slice_matrix(slices_path, id_column)
     predictions = read_input(predictions_path).frame
-    slice_names = [
-        c
-        for c, dtype in slices.dtypes.items()
-        if pd.api.types.is_bool_dtype(dtype) and c != id_column
-    ]
-    if not slice_names:
-        raise BatchInputError(f"{slices_path!r} has no bool slice columns")
     if pred_column is None and prob_columns is None:
         raise BatchInputError("pass --pred-column, --prob-columns or both")
     needed = [
@@ -113,22 +109,12 @@ def run_report_job(
         *([pred_column] if pred_column else []),
         *(prob_columns or []),
     ]
-    missing = [c for c in needed if c not in predictions.columns]
-    if missing:
-        raise BatchInputError(
-            f"the predictions lack the columns {missing}; they have {list(predictions.columns)}"
-        )
-    # Read only the columns the report uses: aligning by row position takes a pass
-    # over both inputs to count rows, and a wide prediction log would otherwise be
-    # read in full twice. (A missing id column is reported by the alignment.)
-    keys = [id_column] if id_column else []
-    predictions = predictions[
-        [c for c in keys if c in predictions.columns] + list(dict.fromkeys(needed))
-    ]
-    slices = slices[[c for c in keys if c in slices.columns] + slice_names]
-    joined, counts = align_slices_and_predictions(
+    check_prediction_columns(predictions, needed)
+    joined, counts = align_used_columns(
         slices,
+        slice_names,
         predictions,
+        needed,
         id_column,
         allow_unmatched=allow_unmatched,
         scheduler=scheduler,
@@ -161,30 +147,16 @@ def run_report_job(
         "id_join": asdict(counts) if counts is not None else None,
         "rows_scored": int(table.loc["overall", "n"]),
     }
-    try:
-        _write_report(out_dir, table, note, summary, metrics[0])
-    except OSError as exc:
-        raise BatchOutputError(
-            f"cannot write the report in {out!r}: {exc.strerror or exc}"
-        ) from exc
+    from slicing.monitor.plots import plot_slice_scores  # matplotlib: only to write
+
+    write_output_files(
+        out_dir,
+        {
+            "slice_scores.csv": table.to_csv,
+            "slice_scores.md": lambda p: p.write_text(markdown_table(table) + note),
+            "slice_scores.png": png_writer(plot_slice_scores(table, metrics[0])),
+            "report.json": json_writer(summary),
+        },
+        failure=f"cannot write the report in {out!r}",
+    )
     return table
-
-
-def _write_report(
-    out_dir: Path, table: pd.DataFrame, note: str, summary: dict, metric: str
-) -> None:
-    """Write the CSV, Markdown, PNG and JSON files of a report, each atomically."""
-    from slicing.monitor.plots import plot_slice_scores
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_atomically(out_dir / "slice_scores.csv", lambda p: table.to_csv(p))
-    write_atomically(
-        out_dir / "slice_scores.md",
-        lambda p: p.write_text(markdown_table(table) + note),
-    )
-    figure = plot_slice_scores(table, metric)
-    write_atomically(
-        out_dir / "slice_scores.png",
-        lambda p: figure.savefig(p, format="png", dpi=120, bbox_inches="tight"),
-    )
-    write_json_atomically(out_dir / "report.json", summary)

@@ -14,12 +14,15 @@ executors must see the input and the output directory at the same paths.
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
 
-from slicing._spark import SF_ERRORS, map_in_arrow, require_pyspark, spark_sf_errors
+from slicing._spark import map_in_arrow, require_pyspark
+from slicing.apply.spark_errors import SF_ERRORS, spark_sf_errors
 from slicing.batch.errors import (
     BatchInputError,
     BatchOutputError,
@@ -75,8 +78,24 @@ class _RunTasks:
             )
 
 
-def _session(master: str) -> tuple[Any, bool]:
-    """The active Spark session, or a new one for ``master``; and whether it is new."""
+@contextmanager
+def _stderr_to(descriptor: int) -> Iterator[None]:
+    """Point file descriptor 2 at ``descriptor`` (processes started meanwhile keep it)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(descriptor, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _session(master: str) -> tuple[Any, str | None]:
+    """The active Spark session, or a new one for ``master``; and, for a new local
+    session, the file its JVM logs to (``None`` for a session this job did not start).
+    """
     try:
         require_pyspark("slicing apply --engine spark")
     except ImportError as error:
@@ -85,25 +104,32 @@ def _session(master: str) -> tuple[Any, bool]:
 
     active = SparkSession.getActiveSession()
     if active is not None:
-        return active, False
+        return active, None
     if master.startswith("sc://"):
-        return SparkSession.builder.remote(master).getOrCreate(), True
+        return SparkSession.builder.remote(master).getOrCreate(), ""
     # Workers run this Python (and its packages) unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    log = tempfile.NamedTemporaryFile(
+        "w", prefix="slicing-spark-", suffix=".log", delete=False
+    )
     try:
-        session = (
-            SparkSession.builder.master(master)
-            .appName("slicing apply")
-            .config("spark.ui.showConsoleProgress", "false")
-            # A failing SF is reported once, by the command, not by Spark's log.
-            .config("spark.log.level", "ERROR")
-            .getOrCreate()
-        )
+        # The JVM and its Python workers inherit stderr: point it at a log file while
+        # the JVM starts, so that a failing SF is reported once, by the command, and
+        # not also as Spark's log lines and Java stack traces.
+        with log, _stderr_to(log.fileno()):
+            session = (
+                SparkSession.builder.master(master)
+                .appName("slicing apply")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.log.level", "ERROR")
+                .getOrCreate()
+            )
     except Exception as error:  # noqa: BLE001 - e.g. no Java, a bad master URL
         raise BatchInputError(
-            f"cannot start Spark with master {master!r}: {error}"
+            f"cannot start Spark with master {master!r}: {error} (Spark's log: "
+            f"{log.name})"
         ) from error
-    return session, True
+    return session, log.name
 
 
 def compute_on_spark(
@@ -131,15 +157,17 @@ def compute_on_spark(
     """
     if not tasks:
         return []
-    spark, created = _session(spark_master_url(master, workers))
+    spark, log = _session(spark_master_url(master, workers))
     try:
         ids = spark.range(0, len(tasks), 1, numPartitions=len(tasks))
         stats = map_in_arrow(ids, _RunTasks(tasks), "position long, result string")
         with spark_sf_errors(TASK_ERRORS):
             table = stats.toArrow()
     finally:
-        if created:
+        if log is not None:  # a session this job started
             spark.stop()
+    if log:  # Spark's log of a run that worked is of no interest
+        os.unlink(log)
     results: list[Any] = [None] * len(tasks)
     for position, result in zip(
         table.column("position").to_pylist(), table.column("result").to_pylist()

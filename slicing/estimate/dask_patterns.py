@@ -33,7 +33,10 @@ def _partition_counts(
     bad = [
         c
         for c in columns
-        if values[c].dtype != bool and not values[c].isin([0, 1]).all()
+        if values[c].hasnans
+        or not (
+            pd.api.types.is_bool_dtype(values[c].dtype) or values[c].isin([0, 1]).all()
+        )
     ]
     if bad:
         sample = values[bad[0]][~values[bad[0]].isin([0, 1])].head(3).tolist()

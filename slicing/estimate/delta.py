@@ -15,8 +15,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from slicing.estimate.metrics import CountMetric
 from slicing.estimate.replicates import COUNT_SCALE, as_counts
-from slicing.monitor.metrics import CountMetric
 
 __all__ = ["delta_intervals"]
 
@@ -108,7 +108,7 @@ def delta_intervals(
             source_part = ((flat * (influence - mean) ** 2).sum()) / n_source**2
             value = metric.from_counts(as_counts(confusion.reshape(cells.shape[1:])))
             spread = z * np.sqrt(source_part + target_part)
-            lowest = -1.0 if metric.name == "matthews_corrcoef" else 0.0
+            lowest = metric.floor
             low[j, position] = np.clip(value - spread, lowest, 1.0)
             high[j, position] = np.clip(value + spread, lowest, 1.0)
     return low, high

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from slicing.estimate.features import feature_names
+from slicing.estimate.metrics import CountMetric
 from slicing.estimate.patterns import PatternCounts, match_patterns
 from slicing.estimate.result import (
     EstimateWarning,
@@ -15,7 +16,6 @@ from slicing.estimate.result import (
 )
 from slicing.estimate.weighting import Weighting
 from slicing.matrix import RESERVED_SLICE_NAMES
-from slicing.monitor.metrics import CountMetric
 
 __all__ = ["Assembled", "build_result"]
 

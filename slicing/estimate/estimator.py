@@ -27,10 +27,10 @@ from slicing.estimate.intervals import (
     estimates,
     source_values,
 )
+from slicing.estimate.metrics import MetricsArg
 from slicing.estimate.noise import NoiseModel
 from slicing.estimate.result import PerformanceEstimate
 from slicing.estimate.weighting import Weighting, fit_weights
-from slicing.monitor.metrics import MetricsArg
 
 __all__ = ["estimate_performance"]
 

@@ -10,16 +10,16 @@ from typing import Any
 
 import numpy as np
 
+from slicing.estimate.metrics import CountMetric, MetricsArg, count_metrics
 from slicing.estimate.noise import FlipRates
-from slicing.estimate.outcomes import SourceOutcomes, count_metrics, source_outcomes
+from slicing.estimate.outcomes import SourceOutcomes, source_outcomes
 from slicing.estimate.patterns import (
     PatternCounts,
     as_pattern_counts,
+    as_slice_indicators,
     count_patterns,
     unique_patterns,
 )
-from slicing.monitor.inputs import as_slice_indicators
-from slicing.monitor.metrics import CountMetric, MetricsArg
 
 __all__ = [
     "align_target",

@@ -11,12 +11,12 @@ import numpy as np
 from slicing.estimate.bootstrap import block_size, draw_counts
 from slicing.estimate.delta import delta_intervals
 from slicing.estimate.features import feature_matrix
+from slicing.estimate.metrics import CountMetric
 from slicing.estimate.noise import FlipRates, NoiseModel
 from slicing.estimate.patterns import PatternCounts
 from slicing.estimate.replicates import chord_refit, metric_values, replicate_confusions
 from slicing.estimate.weighting import Weighting
 from slicing.intervals import bootstrap_percentile_interval
-from slicing.monitor.metrics import CountMetric
 
 __all__ = [
     "bootstrap_intervals",
@@ -38,7 +38,7 @@ def estimates(
     cells = source.counts if cells is None else cells
     stacked = np.vstack([fit.overall[None, :], fit.per_slice])
     confusion = _weighted_counts(stacked, cells)
-    return metric_values(confusion, [metric.from_counts for metric in metrics])
+    return metric_values(confusion, metrics)
 
 
 def source_values(
@@ -46,7 +46,7 @@ def source_values(
 ) -> np.ndarray:
     stacked = np.vstack([np.ones(len(patterns)), patterns.T.astype(np.float64)])
     confusion = _weighted_counts(stacked, cells)
-    return metric_values(confusion, [metric.from_counts for metric in metrics])
+    return metric_values(confusion, metrics)
 
 
 def bootstrap_intervals(
@@ -71,7 +71,6 @@ def bootstrap_intervals(
     """
     rng = np.random.default_rng(seed)
     k = source.patterns.shape[1]
-    metric_funcs = [metric.from_counts for metric in metrics]
     source_features = feature_matrix(source.patterns, pairs)
     target_features = feature_matrix(target.patterns, pairs)
     hessian_inverse = _hessian_inverse(source_features, point, source.rows_per_pattern)
@@ -84,7 +83,7 @@ def bootstrap_intervals(
         plain.append(
             metric_values(
                 replicate_confusions(np.ones(cells.shape[:2]), cells, source.patterns),
-                metric_funcs,
+                metrics,
             )
         )
         if noise is None:
@@ -100,7 +99,7 @@ def bootstrap_intervals(
             )
             replicated.append(
                 metric_values(
-                    replicate_confusions(weights, cells, source.patterns), metric_funcs
+                    replicate_confusions(weights, cells, source.patterns), metrics
                 )
             )
             continue

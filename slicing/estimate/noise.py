@@ -162,6 +162,13 @@ class NoiseModel:
                 self._codes(group, patterns), weights=rows, minlength=2 ** len(group)
             )
             observed = (observed + 0.5) / (observed.sum() + 0.5 * len(observed))
+            if len(group) == 1:
+                # One SF: EM's fixed point in closed form, the deconvolved rate.
+                (sf,) = group
+                fp, fn = self.flips[sf, 0, 1], self.flips[sf, 1, 0]
+                rate = np.clip((observed[1] - fp) / (1 - fp - fn), 1e-4, 1 - 1e-4)
+                distributions.append(np.array([1 - rate, rate]))
+                continue
             transposed = np.transpose(self.flips, (0, 2, 1))
             pi = observed.copy()
             for _ in range(500):

@@ -12,14 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from slicing.monitor.metrics import (
-    COUNT_METRICS,
-    CountMetric,
-    MetricsArg,
-    resolve_metrics,
-)
+from slicing.estimate.metrics import CountMetric, MetricsArg, count_metrics
 
-__all__ = ["SourceOutcomes", "count_metrics", "source_outcomes"]
+__all__ = ["SourceOutcomes", "source_outcomes"]
 
 
 @dataclass(frozen=True)
@@ -118,7 +113,7 @@ def source_outcomes(
             )
         preds_out = values.astype(np.int64)
         return SourceOutcomes(
-            np.ones(n_rows, np.int64), preds_out, 2, [COUNT_METRICS["accuracy"]]
+            np.ones(n_rows, np.int64), preds_out, 2, count_metrics("accuracy", 2)
         )
     if preds is None and probs is None:
         raise ValueError("with golds= pass preds= or probs= as well; got neither")
@@ -139,26 +134,6 @@ def source_outcomes(
     return SourceOutcomes(
         gold_values, pred_values, n_classes, count_metrics(metrics, n_classes)
     )
-
-
-def count_metrics(metrics: MetricsArg, n_classes: int) -> list[CountMetric]:
-    """Resolve ``metrics``, refusing those that need rows rather than counts.
-
-    Examples
-    --------
-    >>> count_metrics("roc_auc", 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: metrics ['roc_auc'] need the rows, not confusion counts; expected metrics among ['accuracy', 'f1', 'f1_macro', 'f1_micro', 'matthews_corrcoef', 'precision', 'recall']
-    """
-    resolved = resolve_metrics(metrics, n_classes)
-    row_metrics = [m.name for m in resolved if not isinstance(m, CountMetric)]
-    if row_metrics:
-        raise ValueError(
-            f"metrics {row_metrics} need the rows, not confusion counts; expected "
-            f"metrics among {sorted(COUNT_METRICS)}"
-        )
-    return [m for m in resolved if isinstance(m, CountMetric)]
 
 
 def _labels(values: object, name: str, n_rows: int) -> np.ndarray:

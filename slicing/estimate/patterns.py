@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from slicing.matrix import check_slice_names
-from slicing.monitor.inputs import as_slice_indicators
+from slicing.matrix import check_slice_names, slice_matrix_names, validate_slice_matrix
 
 __all__ = [
     "PatternCounts",
     "as_pattern_counts",
+    "as_slice_indicators",
     "count_patterns",
     "decode_patterns",
     "match_patterns",
@@ -109,6 +109,48 @@ class PatternCounts:
         frame = pd.DataFrame(self.patterns, columns=self.slice_names)
         frame["count"] = self.rows_per_pattern
         return frame
+
+
+def as_slice_indicators(
+    S: object, n_rows: int | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """A slice matrix or a DataFrame of bool (or 0/1) SF columns as ``(n, k)`` and names.
+
+    Examples
+    --------
+    >>> indicators, names = as_slice_indicators(pd.DataFrame({"a": [1, 0]}))
+    >>> indicators.tolist(), names
+    ([[True], [False]], ['a'])
+    """
+    if isinstance(S, pd.DataFrame):
+        names = check_slice_names(list(S.columns), kind="SF column")
+        for column in names:
+            values = S[column]
+            usable = (
+                pd.api.types.is_bool_dtype(values.dtype) and not values.isna().any()
+            ) or (
+                pd.api.types.is_integer_dtype(values.dtype)
+                and values.isin([0, 1]).all()
+            )
+            if not usable:
+                raise ValueError(
+                    f"SF column '{column}' has dtype {values.dtype} with values "
+                    f"{sorted(map(str, values.unique()[:5]))}; expected bool (or 0/1) "
+                    "without missing values"
+                )
+        indicators = S.to_numpy(dtype=np.bool_)
+    elif isinstance(S, np.ndarray) and S.dtype.names is not None:
+        names = check_slice_names(slice_matrix_names(S), kind="SF")
+        indicators = validate_slice_matrix(S)
+    else:
+        raise TypeError(
+            "expected a slice matrix (a record array with one field per SF, as "
+            "returned by an SF applier) or a DataFrame with one bool column per SF; "
+            f"got {type(S).__name__}"
+        )
+    if n_rows is not None and len(indicators) != n_rows:
+        raise ValueError(f"expected {n_rows} rows of SF outputs; got {len(indicators)}")
+    return indicators, names
 
 
 def pattern_codes(indicators: np.ndarray) -> np.ndarray:

@@ -91,7 +91,13 @@ def plot_performance_estimate(
     ax.set_yticks(positions, labels)
     ax.set_xlabel(metric)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.1),
+        ncols=3,
+        fontsize="small",
+        frameon=False,
+    )
     ax.set_title(f"Estimated target {metric} per slice (no target labels)")
     return fig
 

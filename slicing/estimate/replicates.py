@@ -9,11 +9,16 @@ weighted source feature means are within ``tol`` (1e-7) of its target means, far
 below the bootstrap's own spread.
 """
 
-from collections.abc import Callable
-
 import numpy as np
 
-__all__ = ["as_counts", "chord_refit", "metric_values", "replicate_confusions"]
+from slicing.estimate.metrics import CountMetric
+
+__all__ = [
+    "as_counts",
+    "chord_refit",
+    "metric_values",
+    "replicate_confusions",
+]
 
 
 def chord_refit(
@@ -100,17 +105,22 @@ def as_counts(confusions: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, confusions * (COUNT_SCALE / totals), 0.0)
 
 
-def metric_values(
-    confusions: np.ndarray, metrics: list[Callable[[np.ndarray], np.ndarray]]
-) -> np.ndarray:
+def metric_values(confusions: np.ndarray, metrics: list[CountMetric]) -> np.ndarray:
     """``(..., M)`` metric values from weighted confusions ``(..., C, C)``.
+
+    Noise-aware weights can be negative for some rows, which can push a value
+    outside the metric's range; values are clipped to it ([0, 1], or [-1, 1] for
+    ``matthews_corrcoef``).
 
     Examples
     --------
-    >>> from slicing.monitor.metrics import COUNT_METRICS
-    >>> accuracy = COUNT_METRICS["accuracy"].from_counts
+    >>> from slicing.estimate.metrics import COUNT_METRICS
+    >>> accuracy = COUNT_METRICS["accuracy"]
     >>> metric_values(np.array([[0.0, 0.0], [0.01, 0.03]]), [accuracy]).tolist()
     [0.75]
     """
     counts = as_counts(confusions)
-    return np.stack([metric(counts) for metric in metrics], axis=-1)
+    values = [
+        np.clip(metric.from_counts(counts), metric.floor, 1.0) for metric in metrics
+    ]
+    return np.stack(values, axis=-1)

@@ -13,16 +13,16 @@ import pandas as pd
 
 from slicing._dask import Scheduler, compute, tree_reduce
 from slicing.estimate.estimator import estimate_performance
+from slicing.estimate.metrics import COUNT_METRICS, MetricsArg
 from slicing.estimate.outcomes import source_outcomes
 from slicing.estimate.patterns import (
     PatternCounts,
+    as_slice_indicators,
     count_patterns,
     decode_patterns,
     pattern_codes,
 )
 from slicing.intervals import wilson_interval
-from slicing.monitor.inputs import as_slice_indicators
-from slicing.monitor.metrics import COUNT_METRICS, MetricsArg
 
 __all__ = ["estimate_over_time"]
 

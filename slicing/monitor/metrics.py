@@ -108,8 +108,11 @@ SliceMetric = CountMetric | RowMetric
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    # Counts may be weighted (importance weights, fractional), so a denominator
+    # in (0, 1) is real: only a zero one is replaced, and its result is NaN.
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+        safe = np.where(denominator > 0, denominator, 1)
+        return np.where(denominator > 0, numerator / safe, np.nan)
 
 
 def _accuracy_parts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,12 @@ from slicing.points import MutableDataPoint
 from slicing.sf.core import slicing_function
 from test.spark_conftest import spark  # noqa: F401 - the session fixture
 
+# PySpark warns about pandas >= 3 when it converts data itself; these tests pass
+# Arrow tables, and the package converts Arrow batches with pyarrow.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning"
+)
+
 
 def run(code: str) -> str:
     result = subprocess.run(
@@ -128,6 +134,27 @@ def test_batch_slicer_counts_faults_on_the_first_row_of_each_batch():
     }
 
 
+def test_executor_errors_are_rebuilt_from_classic_and_connect_texts():
+    from slicing.apply.spark_errors import spark_sf_errors
+
+    class PythonException(Exception):  # stands in for PySpark's (classic / Connect)
+        __module__ = "pyspark.errors.exceptions.connect"
+
+    worker = (
+        "An exception was thrown from the Python worker:\nTraceback (most recent call "
+        'last):\n  File "x.py", line 1, in f\nslicing.errors.MissingColumnError: '
+        "vectorized SF 'by_title' raised KeyError on the chunk starting at row 0: "
+        "'title' (the DataFrame has no column 'title'; its columns are ['text'])"
+    )
+    for text in (worker, worker + "\n SQLSTATE: 38000\n\nJVM stacktrace:\nat org.x"):
+        with pytest.raises(MissingColumnError) as caught, spark_sf_errors():
+            raise PythonException(text)
+        assert caught.value.column == "title"
+        assert str(caught.value).endswith("its columns are ['text'])")
+    with pytest.raises(PythonException), spark_sf_errors():  # not ours: untouched
+        raise PythonException("ArithmeticException: / by zero")
+
+
 def test_a_non_spark_argument_is_refused():
     pytest.importorskip("pyspark")
     from slicing.apply.spark import SparkSFApplier
@@ -162,7 +189,9 @@ def test_slice_columns_is_lazy_and_keeps_columns(spark, sdf):  # noqa: F811
         ("short_comment", "boolean", False),
         ("high_score", "boolean", False),
     ]
-    result = sliced.toArrow().to_pandas().sort_values("comment_id").reset_index(drop=True)
+    result = (
+        sliced.toArrow().to_pandas().sort_values("comment_id").reset_index(drop=True)
+    )
     expected = comments().sort_values("comment_id").reset_index(drop=True)
     assert result.short_comment.tolist() == [len(t.split()) < 3 for t in expected.text]
     assert result.high_score.tolist() == (expected.score > 0.8).tolist()

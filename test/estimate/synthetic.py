@@ -22,7 +22,14 @@ def shifted_pair(
     z_s, g_s, correct = draw(n_source, source_rates)
     z_t, g_t, correct_t = draw(n_target, target_rates)
     names = [f"sf{j}" for j in range(k)]
+    # The truth, exactly: the target's expected accuracy over the 2^k values of z,
+    # overall and within each true slice.
+    every_z = ((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(bool)
+    prob = np.prod(np.where(every_z, target_rates, 1 - target_rates), axis=1)
+    accuracy = 1 / (1 + np.exp(-(2.0 + every_z @ coef)))
     return {
+        "truth": float(prob @ accuracy),
+        "slice_truth": (prob * accuracy) @ every_z / (prob @ every_z),
         "source": pd.DataFrame(g_s, columns=names),
         "target": pd.DataFrame(g_t, columns=names),
         "true_source": pd.DataFrame(z_s, columns=names),

@@ -181,7 +181,7 @@ def test_bad_options_and_outcomes_are_refused():
         estimate_performance(*args, data["correct"][:49])
     with pytest.raises(ValueError, match="l2 must be"):
         estimate_performance(*args, data["correct"], l2=-1)
-    with pytest.raises(ValueError, match="need the rows"):
+    with pytest.raises(ValueError, match="cannot be estimated from reweighted"):
         estimate_performance(
             *args, golds=np.ones(50), preds=np.ones(50), metrics="roc_auc"
         )
@@ -300,3 +300,46 @@ def test_known_flip_rates_can_be_given_directly():
             data["correct"],
             calibration=FlipRates(np.full(3, 0.5), np.full(3, 0.45)),
         )
+
+
+def test_estimate_is_consistent_and_unbiased_where_the_truth_is_known():
+    # The truth is the target's expected accuracy, overall and per slice, computed
+    # exactly; the error over seeds is centred on zero and shrinks as the rows grow.
+    errors = {}
+    for n in (400, 6400):
+        for seed in range(24):
+            data = shifted_pair(100 + seed, n, n)
+            result = quiet(data["source"], data["target"], data["correct"], ci=None)
+            values = result.table["accuracy"].to_numpy()
+            truth = np.r_[data["truth"], data["slice_truth"]]
+            errors.setdefault(n, []).append(values - truth)
+    small, large = np.array(errors[400]), np.array(errors[6400])
+    # Sixteen times the rows: a quarter of the error (root-n), with room to spare.
+    assert np.abs(large).mean() < 0.45 * np.abs(small).mean()
+    assert np.abs(large[:, 0]).mean() < 0.01
+    # No bias: the mean error is within three standard errors of zero.
+    spread = large.std(axis=0, ddof=1) / np.sqrt(len(large))
+    assert (np.abs(large.mean(axis=0)) < 3 * spread + 1e-3).all()
+
+
+def test_an_outcome_model_linear_in_the_features_changes_nothing():
+    # The weights are calibration weights: for any outcome model m linear in the
+    # features, mean_target m + mean_source w (y - m) equals the weighted estimate,
+    # so a regression (doubly robust) adjustment on these features cannot lower its
+    # variance (measured in bench/estimate.py, even with nonlinear models).
+    data = shifted_pair(7, 1500, 1500)
+    result = quiet(
+        data["source"], data["target"], data["correct"], pairs=[(0, 1)], ci=None
+    )
+    signs = np.where(data["source"].to_numpy(), 1.0, -1.0)
+    target_signs = np.where(data["target"].to_numpy(), 1.0, -1.0)
+
+    def features(s: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.ones(len(s)), s, s[:, 0] * s[:, 1]])
+
+    outcome = data["correct"].astype(float)
+    coef = np.linalg.lstsq(features(signs), outcome, rcond=None)[0]
+    fitted, predicted = features(signs) @ coef, features(target_signs) @ coef
+    weights = result.weights
+    adjusted = predicted.mean() + weights @ (outcome - fitted) / weights.sum()
+    assert adjusted == pytest.approx(result.estimate(), abs=1e-6)

@@ -1,4 +1,4 @@
-"""Tests of ``slicing gate`` (slicing/cli.py) and its job (slicing/batch/gate.py)."""
+"""Tests of ``slicing gate`` (slicing/cli/) and its job (slicing/batch/gate.py)."""
 
 import json
 

@@ -108,3 +108,15 @@ def test_resolve_names_callables_and_mappings():
 def test_resolve_rejects_with_a_clear_message(metrics, n_classes, message):
     with pytest.raises(ValueError, match=message):
         resolve_metrics(metrics, n_classes=n_classes)
+
+
+def test_count_metrics_hold_for_weighted_counts_below_one():
+    # Importance-weighted counts are fractional: a denominator of 0.4 is real.
+    from slicing.monitor.metrics import resolve_metrics
+
+    counts = np.array([[0.5, 0.1], [0.1, 0.3]])
+    by_name = {m.name: m for m in resolve_metrics(["accuracy", "recall", "precision"])}
+    assert by_name["recall"].from_counts(counts) == pytest.approx(0.3 / 0.4)
+    assert by_name["precision"].from_counts(counts) == pytest.approx(0.3 / 0.4)
+    assert by_name["accuracy"].from_counts(counts) == pytest.approx(0.8)
+    assert np.isnan(by_name["recall"].from_counts(np.array([[1.0, 0.0], [0.0, 0.0]])))

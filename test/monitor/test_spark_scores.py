@@ -10,23 +10,14 @@ import pytest
 
 from slicing.monitor.dask_scores import dask_slice_scores
 from slicing.monitor.scores import slice_scores
+from test.monitor.test_dask_scores import SLICES, _prediction_log
 from test.spark_conftest import spark  # noqa: F401 - the session fixture
 
-SLICES = ["common", "hard", "tiny", "empty"]
-
-
-def _prediction_log(n_rows=3000, n_classes=2, seed=0):
-    rng = np.random.default_rng(seed)
-    golds = rng.integers(0, n_classes, n_rows)
-    preds = np.where(
-        rng.random(n_rows) < 0.8, golds, rng.integers(0, n_classes, n_rows)
-    )
-    log = pd.DataFrame({"gold": golds, "pred": preds})
-    membership = rng.random((n_rows, 4)) < [0.4, 0.2, 0.005, 0.0]
-    for column, name in enumerate(SLICES):
-        log[name] = membership[:, column]
-    log["comment_id"] = np.arange(n_rows)  # an unrelated column
-    return log
+# PySpark warns about pandas >= 3 when it converts data itself; these tests pass
+# Arrow tables, and the package converts Arrow batches with pyarrow.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:PySpark does not yet fully support pandas:FutureWarning"
+)
 
 
 def _to_spark(session, log, partitions=3):

@@ -1,0 +1,523 @@
+"""Synthetic geometries for slice-aware training: does ours win overall *and* on slices?
+
+Issue 17's suite. Every geometry is the setting of ``bench/synthetic.py`` (points uniform
+in [-1, 1]^2, label ``x0 + x1 > 0``, the same 2-layer MLP, Adam, batch 32, grad clip 1.0,
+the same training loop and contenders) with other slices: discs, boxes, thin strips and
+ellipses (rotated boxes and ellipses of a given area and aspect), straddling the
+boundary or away from it, 0.5-5% of the square each, 1 to 5 slices, overlapping or not.
+Inside a slice the label is either inverted (``"flip"``) or follows a shifted boundary
+``x0 + x1 > shift`` (``"shift"``). SFs return true membership, or with SF noise ``p``
+miss a fraction ``p`` of each slice and mark as many outsiders (as ``bench/synthetic.py``).
+
+Contenders: VANILLA, snorkel.slicing and ours (``slicing.SliceAwareClassifier``,
+defaults); ``--contenders`` adds variants of ours (see ``VARIANTS``). F1 x 100 on a fresh
+test set, slices scored on true membership, mean ± std over seeds. Per geometry the
+issue's targets are checked: ours >= snorkel.slicing - 0.3 overall and >= on mean slice
+F1; ours >= VANILLA - 0.3 overall and >= VANILLA + 15 on mean slice F1 wherever VANILLA
+fails the slices (< 60); the std of ours' mean slice F1 <= snorkel.slicing's.
+
+``--regions`` adds per-region error counts on the test set (errors per 10,000 points):
+slice members, near-misses (outside every slice but within ``--margin`` of one) and far
+away; where the overall F1 is lost.
+
+    flock /tmp/slicing-bench.lock python -m bench.geometries --seeds 5 --epochs 150 --jobs 2 --no-write
+    python -m bench.geometries --quick --no-write          # smoke test, about 2 minutes
+"""
+
+import argparse
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from bench.report import machine_line, markdown_table, write_section
+from bench.synthetic import (
+    Data,
+    build,
+    f1_scores,
+    map_jobs,
+    noisy_sf_outputs,
+    predictions,
+    train,
+)
+from slicing.model.classifier import SliceAwareClassifier
+from slicing.model.combiner import SliceCombinerModule
+from slicing.model.heads import INDICATOR_LOGITS, PREDICTOR_LOGITS
+from slicing.model.tasks import slice_part_name
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An ellipse or a box of ``fraction`` of the square's area, ``aspect`` times as
+    long as wide, rotated by ``angle`` degrees; ``label`` says what happens inside."""
+
+    kind: str  # "ellipse" | "box"
+    centre: tuple[float, float]
+    fraction: float
+    aspect: float = 1.0
+    angle: float = 0.0
+    label: str = "flip"  # "flip" | "shift"
+    shift: float = 0.0  # inside a "shift" slice the label is x0 + x1 > shift
+
+    def half_axes(self, margin: float = 0.0) -> tuple[float, float]:
+        area = 4 * self.fraction  # the square [-1, 1]^2 has area 4
+        if self.kind == "ellipse":
+            long = np.sqrt(area * self.aspect / np.pi)
+        else:
+            long = np.sqrt(area * self.aspect) / 2
+        return long + margin, long / self.aspect + margin
+
+    def contains(self, X: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        theta = np.deg2rad(self.angle)
+        offset = X - np.array(self.centre)
+        u = offset[:, 0] * np.cos(theta) + offset[:, 1] * np.sin(theta)
+        v = -offset[:, 0] * np.sin(theta) + offset[:, 1] * np.cos(theta)
+        a, b = self.half_axes(margin)
+        if self.kind == "ellipse":
+            return (u / a) ** 2 + (v / b) ** 2 < 1
+        return (np.abs(u) < a) & (np.abs(v) < b)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    name: str
+    about: str
+    slices: tuple[Shape, ...]
+    noise: tuple[float, ...] = (0.0,)
+
+
+def disc(centre: tuple[float, float], fraction: float, **options: object) -> Shape:
+    return Shape("ellipse", centre, fraction, **options)  # type: ignore[arg-type]
+
+
+# Centres on x0 + x1 = 0 straddle the boundary; "across" angles (45 deg) put a strip's
+# long side across it, "along" angles (-45 deg) along it.
+GEOMETRIES: dict[str, Geometry] = {
+    g.name: g
+    for g in [
+        Geometry(
+            "heldout",
+            "issue 17's held-out task: box, thin strip, ellipse, straddling, flipped",
+            (
+                Shape("box", (0.35, -0.35), 0.02),
+                Shape("box", (-0.6, 0.6), 0.01, aspect=8.0, angle=45.0),
+                Shape("ellipse", (-0.05, 0.05), 0.015, aspect=3.0, angle=-45.0),
+            ),
+            noise=(0.0, 0.2, 0.4),
+        ),
+        Geometry(
+            "discs-away",
+            "two discs away from the boundary (3%, 1%), flipped",
+            (disc((0.55, 0.45), 0.03), disc((-0.5, -0.6), 0.01)),
+        ),
+        Geometry(
+            "strips",
+            "thin strips, one across and one along the boundary (2%, 1%), flipped",
+            (
+                Shape("box", (0.3, -0.3), 0.02, aspect=12.0, angle=45.0),
+                Shape("box", (-0.45, 0.45), 0.01, aspect=12.0, angle=-45.0),
+            ),
+        ),
+        Geometry(
+            "tiny-five",
+            "five slices of 0.5-1%, mixed shapes, straddling and away, flipped",
+            (
+                disc((0.6, -0.6), 0.005),
+                Shape("box", (-0.3, 0.3), 0.008),
+                Shape("ellipse", (0.1, -0.1), 0.006, aspect=4.0, angle=10.0),
+                disc((0.5, 0.5), 0.01),
+                Shape("box", (-0.6, -0.4), 0.007, aspect=5.0),
+            ),
+        ),
+        Geometry(
+            "overlap",
+            "two overlapping ellipses on the boundary (4%, 2%), flipped in the union",
+            (
+                Shape("ellipse", (0.2, -0.2), 0.04, aspect=2.0, angle=0.0),
+                Shape("ellipse", (0.35, -0.25), 0.02, aspect=2.0, angle=90.0),
+            ),
+        ),
+        Geometry(
+            "shifted",
+            "shifted boundary inside two straddling slices (5% box, 2% disc)",
+            (
+                Shape("box", (0.3, -0.3), 0.05, label="shift", shift=0.3),
+                disc((-0.5, 0.5), 0.02, label="shift", shift=-0.25),
+            ),
+        ),
+        Geometry(
+            "one-large",
+            "one large (5%) ellipse straddling the boundary, flipped",
+            (Shape("ellipse", (0.0, 0.0), 0.05, aspect=2.5, angle=45.0),),
+        ),
+    ]
+}
+
+
+class OffsetBaseCombiner(SliceCombinerModule):
+    """Diagnostic: the base slice enters the attention at ``BASE_LOG_ODDS`` instead of
+    0. The balanced indicator loss weights a batch's members by about
+    ``sqrt(batch - 1)`` (one member in 32 rows), which moves every indicator logit up
+    by about ``log sqrt(31) = 1.7``; a base at 1.7 is even odds of the *unweighted*
+    membership probability."""
+
+    BASE_LOG_ODDS = float(np.log(np.sqrt(31.0)))
+
+    def indicator_scores(
+        self, indicator_logits: torch.Tensor, *, has_base: bool = True
+    ) -> torch.Tensor:
+        scores = super().indicator_scores(indicator_logits, has_base=has_base)
+        if has_base and self.indicator_score == "logit_vs_base":
+            scores = scores.clone()
+            scores[:, -1] = self.BASE_LOG_ODDS
+        return scores
+
+
+CONTENDERS: dict[str, dict] = {"VANILLA": {}, "snorkel.slicing": {}, "ours": {}}
+# Options of ours worth comparing (bench/synthetic.py's ``build`` reads them).
+VARIANTS: dict[str, dict] = {
+    "ours, unbalanced indicator loss": {"balance_indicators": False},
+    "ours, Q = log sigmoid(q)": {"indicator_score": "log_probability"},
+    "ours, separate final head h": {"share_final_head": False},
+    "ours, indicator detached": {"detach_indicator": True},
+    "ours, indicator only": {"mode": "indicator"},
+    "ours, base slice at log sqrt(31)": {"combiner_class": OffsetBaseCombiner},
+}
+
+
+def make_geometry_data(
+    geometry: Geometry, n_points: int, seed: int, noise: float
+) -> Data:
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n_points, 2))
+    margin = X[:, 0] + X[:, 1]
+    Y = (margin > 0).astype(np.int64)
+    true_slices = np.stack([s.contains(X) for s in geometry.slices], axis=1)
+    flipped = np.zeros(n_points, bool)
+    for index, shape in enumerate(geometry.slices):
+        inside = true_slices[:, index]
+        if shape.label == "flip":
+            flipped |= inside
+        else:
+            Y[inside] = (margin[inside] > shape.shift).astype(np.int64)
+    Y[flipped] = 1 - Y[flipped]  # once, also where flipped slices overlap
+    return Data(
+        torch.tensor(X, dtype=torch.float32),
+        torch.from_numpy(Y),
+        true_slices,
+        noisy_sf_outputs(true_slices, noise, rng),
+    )
+
+
+REGIONS = ("members", "near", "far")
+
+
+def regions(geometry: Geometry, X: np.ndarray, margin: float) -> dict[str, np.ndarray]:
+    members = np.stack([s.contains(X) for s in geometry.slices], 1).any(1)
+    dilated = np.stack([s.contains(X, margin) for s in geometry.slices], 1).any(1)
+    return {"members": members, "near": dilated & ~members, "far": ~dilated}
+
+
+def run_one(
+    geometry: Geometry,
+    name: str,
+    options: dict,
+    seed: int,
+    epochs: int,
+    lr: float,
+    noise: float,
+    n_points: int,
+    batch_size: int,
+    margin: float,
+) -> tuple[list[float], list[float], float]:
+    """F1 (overall, then per slice), errors per 10,000 test points by region, seconds."""
+    torch.set_num_threads(1)
+    logging.disable(logging.INFO)
+    train_data = make_geometry_data(geometry, n_points, seed, noise)
+    test_data = make_geometry_data(geometry, n_points, 1000 + seed, 0.0)
+    torch.manual_seed(seed)
+    started = time.perf_counter()
+    model = build(name, train_data, options)
+    train(model, train_data, epochs, lr, batch_size)
+    seconds = time.perf_counter() - started
+    wrong = predictions(model, test_data) != test_data.Y.numpy()
+    masks = regions(geometry, test_data.X.numpy(), margin)
+    errors = [1e4 * (wrong & masks[r]).sum() / len(wrong) for r in REGIONS]
+    captured = slice_attention(model, test_data)
+    if captured is not None:  # % of each region where a slice expert answers
+        errors += [100 * captured[masks[r]].mean() for r in REGIONS]
+        # near-miss errors where a slice expert answers / where the base does
+        near_wrong = wrong & masks["near"]
+        errors += [
+            1e4 * (near_wrong & c).sum() / len(wrong) for c in (captured, ~captured)
+        ]
+    return f1_scores(model, test_data), errors, seconds
+
+
+@torch.no_grad()
+def slice_attention(model: torch.nn.Module, data: Data) -> np.ndarray | None:
+    """Rows where the user slices together get >= half the attention (ours only)."""
+    inner = getattr(model, "model", None)
+    if not isinstance(inner, SliceAwareClassifier):
+        return None
+    inner.eval()
+    base = inner.base_task.name
+    outputs = inner.forward({"input_data": data.X}, [base])
+    heads = outputs[slice_part_name(base, "heads")]
+    combiner = inner.module_pool[slice_part_name(base, "combiner")]
+    weights = combiner.attention_weights(
+        heads[INDICATOR_LOGITS], heads[PREDICTOR_LOGITS]
+    )
+    return (weights[:, :-1].sum(dim=1) >= 0.5).numpy()
+
+
+def _run_job(job: tuple) -> tuple[list[float], list[float], float]:
+    return run_one(*job)
+
+
+@dataclass
+class Result:
+    f1: np.ndarray  # (seeds, 1 + n_slices)
+    errors: np.ndarray  # (seeds, 3)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def slice_mean(self) -> np.ndarray:  # mean slice F1 per seed
+        return self.f1[:, 1:].mean(axis=1)
+
+
+def run(
+    geometry: Geometry,
+    contenders: dict[str, dict],
+    *,
+    seeds: int,
+    epochs: int,
+    lr: float,
+    noise: float,
+    n_points: int,
+    batch_size: int,
+    margin: float,
+    jobs: int,
+    progress: Callable[[str], None],
+) -> dict[str, Result]:
+    runs = [
+        (geometry, name, opts, seed, epochs, lr, noise, n_points, batch_size, margin)
+        for seed in range(seeds)
+        for name, opts in contenders.items()
+    ]
+    raw: dict[str, list] = {name: [] for name in contenders}
+
+    def record(job: tuple, outcome: tuple) -> None:
+        raw[job[1]].append(outcome)
+        f1, errors, seconds = outcome
+        progress(
+            f"{geometry.name} lr={lr} noise={noise} seed={job[3]} {job[1]}: F1 "
+            + "/".join(f"{s:.1f}" for s in f1)
+            + " errors/10k "
+            + "/".join(f"{e:.0f}" for e in errors)
+            + f" ({seconds:.0f} s)"
+        )
+
+    for job, outcome in map_jobs(_run_job, runs, jobs):
+        record(job, outcome)
+    return {
+        name: Result(
+            np.array([o[0] for o in outs]),
+            np.array([o[1] for o in outs]),
+            [o[2] for o in outs],
+        )
+        for name, outs in raw.items()
+    }
+
+
+def _cell(values: np.ndarray) -> str:
+    return f"{values.mean():.1f} ± {values.std():.1f}"
+
+
+def table(results: dict[str, Result], with_regions: bool) -> str:
+    n_slices = next(iter(results.values())).f1.shape[1] - 1
+    headers = ["model", "F1 overall", "mean slice F1"]
+    headers += [f"F1 s{j + 1}" for j in range(n_slices)]
+    if with_regions:
+        headers += [f"errors/10k {r}" for r in REGIONS]
+        headers += [f"% slice expert answers, {r}" for r in REGIONS]
+        headers += ["near errors/10k, slice expert", "near errors/10k, base"]
+    rows = []
+    for name, result in results.items():
+        row = [name, _cell(result.f1[:, 0]), _cell(result.slice_mean)]
+        row += [_cell(result.f1[:, j + 1]) for j in range(n_slices)]
+        if with_regions:
+            row += [_cell(result.errors[:, r]) for r in range(len(REGIONS))]
+            row += [
+                _cell(result.errors[:, r]) if result.errors.shape[1] > r else ""
+                for r in range(len(REGIONS), 2 * len(REGIONS) + 2)
+            ]
+        rows.append(row)
+    return markdown_table(headers, rows)
+
+
+def targets(results: dict[str, Result]) -> list[tuple[str, str, bool]]:
+    """Issue 17's targets: (target, measured, met)."""
+    ours, ref, vanilla = (
+        results.get(k) for k in ("ours", "snorkel.slicing", "VANILLA")
+    )
+    checks = []
+    if ours is None:
+        return checks
+    o_all, o_sl = ours.f1[:, 0].mean(), ours.slice_mean.mean()
+    if ref is not None:
+        r_all, r_sl = ref.f1[:, 0].mean(), ref.slice_mean.mean()
+        checks.append(
+            (
+                "overall >= snorkel.slicing - 0.3",
+                f"{o_all:.1f} vs {r_all:.1f}",
+                o_all >= r_all - 0.3,
+            )
+        )
+        checks.append(
+            ("slice F1 >= snorkel.slicing", f"{o_sl:.1f} vs {r_sl:.1f}", o_sl >= r_sl)
+        )
+        o_std, r_std = ours.slice_mean.std(), ref.slice_mean.std()
+        checks.append(
+            (
+                "slice F1 std <= snorkel.slicing's",
+                f"{o_std:.1f} vs {r_std:.1f}",
+                o_std <= r_std,
+            )
+        )
+    if vanilla is not None:
+        v_all, v_sl = vanilla.f1[:, 0].mean(), vanilla.slice_mean.mean()
+        checks.append(
+            (
+                "overall >= VANILLA - 0.3",
+                f"{o_all:.1f} vs {v_all:.1f}",
+                o_all >= v_all - 0.3,
+            )
+        )
+        if v_sl < 60:
+            checks.append(
+                (
+                    "slice F1 >= VANILLA + 15 (VANILLA < 60)",
+                    f"{o_sl:.1f} vs {v_sl:.1f}",
+                    o_sl >= v_sl + 15,
+                )
+            )
+    return checks
+
+
+def targets_table(checks: list[tuple[str, str, bool]]) -> str:
+    return markdown_table(
+        ["target (ours)", "measured", "met"],
+        [[t, m, "yes" if ok else "**no**"] for t, m, ok in checks],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--geometries", nargs="+", default=list(GEOMETRIES), choices=list(GEOMETRIES)
+    )
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--lrs", type=float, nargs="+", default=[0.001, 0.01])
+    parser.add_argument(
+        "--noise",
+        type=float,
+        nargs="+",
+        help="SF noise levels for every geometry (default: each geometry's own)",
+    )
+    parser.add_argument("--n-points", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=0.1,
+        help="width of the near-miss band around each slice",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes (one thread each)"
+    )
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        default=list(CONTENDERS),
+        choices=list(CONTENDERS) + list(VARIANTS),
+    )
+    parser.add_argument(
+        "--regions",
+        action="store_true",
+        help="add per-region error counts to the tables",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2 seeds, 10 epochs, 4,000 points, lr 0.01, noise 0",
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not write BENCHMARKS.md"
+    )
+    parser.add_argument("--section", default="geometries")
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.epochs, args.n_points = 2, 10, 4_000
+        args.lrs, args.noise = [0.01], [0.0]
+    torch.set_num_threads(1)
+    logging.disable(logging.INFO)
+    contenders = {name: {**CONTENDERS, **VARIANTS}[name] for name in args.contenders}
+
+    sections, summary = [], []
+    for geometry in (GEOMETRIES[name] for name in args.geometries):
+        for noise in args.noise or geometry.noise:
+            for lr in args.lrs:
+                results = run(
+                    geometry,
+                    contenders,
+                    seeds=args.seeds,
+                    epochs=args.epochs,
+                    lr=lr,
+                    noise=noise,
+                    n_points=args.n_points,
+                    batch_size=args.batch_size,
+                    margin=args.margin,
+                    jobs=args.jobs,
+                    progress=print,
+                )
+                title = f"{geometry.name}, lr {lr}, SF noise {noise:.0%}"
+                checks = targets(results)
+                body = (
+                    f"{geometry.about}.\n\n{table(results, args.regions)}\n\n"
+                    f"{targets_table(checks)}"
+                )
+                print(f"\n### {title}\n\n{body}\n", flush=True)
+                sections.append(f"### {title}\n\n{body}")
+                summary.append(
+                    [
+                        title,
+                        sum(ok for *_, ok in checks),
+                        len(checks),
+                        ", ".join(t for t, _, ok in checks if not ok) or "-",
+                    ]
+                )
+    summary_table = markdown_table(["geometry", "targets met", "of", "missed"], summary)
+    print(f"\n### Summary\n\n{summary_table}\n", flush=True)
+    header = (
+        "## Synthetic geometries (`bench/geometries.py`)\n\n"
+        f"{machine_line()} {args.n_points} training and {args.n_points} test points, "
+        f"{args.seeds} seeds, {args.epochs} epochs, batch {args.batch_size}, Adam, grad "
+        "clip 1.0, `torch.set_num_threads(1)`. F1 x 100, mean ± std over seeds; slices "
+        "scored on true membership.\n\n"
+    )
+    if not args.no_write:
+        write_section(
+            args.section,
+            header + f"### Summary\n\n{summary_table}\n\n" + "\n\n".join(sections),
+        )
+
+
+if __name__ == "__main__":
+    main()
