@@ -5,6 +5,8 @@ backend change, no ``show()``) and returns it: save it with ``fig.savefig(path)`
 or display it in a notebook.
 """
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -109,7 +111,7 @@ def plot_slice_scores(table: pd.DataFrame, metric: str | None = None) -> Figure:
                 color="0.85",
                 zorder=0,
             )
-        ax.legend(loc="lower right", fontsize="small")
+        _legend_below(ax)
     ax.set_yticks(positions, labels=list(slices.index))
     ax.set_ylim(-0.7, len(slices) - 0.3)
     ax.set_xlabel(metric)
@@ -155,7 +157,7 @@ def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
     >>> golds = np.tile([0, 1], 20)
     >>> comparison = compare_slice_scores(
     ...     slice_scores(golds, S, preds=np.zeros(40, int)), slice_scores(golds, S, preds=golds))
-    >>> [text.get_text() for text in plot_slice_comparison(comparison).axes[0].get_legend().get_texts()]
+    >>> [text.get_text() for text in plot_slice_comparison(comparison).legends[0].get_texts()]
     ['baseline', 'candidate']
     """
     labels = comparison.attrs.get("labels")
@@ -190,8 +192,21 @@ def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
     ax.set_ylim(-0.7, len(comparison) - 0.3)
     ax.set_xlabel(metric)
     ax.set_title(f"{metric} per slice: {labels[1]} vs {labels[0]} (* = clear change)")
-    ax.legend(loc="lower right", fontsize="small")
+    _legend_below(ax)
     return fig
+
+
+def _legend_below(ax: Any) -> None:
+    """The legend under the plot (outside the axes), where it never hides an interval."""
+    handles, labels = ax.get_legend_handles_labels()
+    ax.figure.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=max(1, len(handles)),
+        fontsize="small",
+        frameon=False,
+    )
 
 
 def plot_slice_overlap(

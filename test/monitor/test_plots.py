@@ -71,7 +71,7 @@ def test_comparison_plot_renders_both_models(tables, tmp_path):
     comparison = compare_slice_scores(vanilla, aware, labels=("vanilla", "aware"))
     fig = plot_slice_comparison(comparison)
     ax = fig.axes[0]
-    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == [
         "vanilla",
         "aware",
     ]
@@ -82,7 +82,7 @@ def test_comparison_plot_renders_both_models(tables, tmp_path):
     paired = compare_models(
         golds, S, np.zeros(200, int), golds, labels=("rule", "model")
     )
-    legend = plot_slice_comparison(paired).axes[0].get_legend().get_texts()
+    legend = plot_slice_comparison(paired).legends[0].get_texts()
     assert [text.get_text() for text in legend] == ["rule", "model"]
     with pytest.raises(ValueError, match="expected a table from compare_slice_scores"):
         plot_slice_comparison(vanilla)
