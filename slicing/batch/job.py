@@ -150,7 +150,9 @@ def _open_scheduler(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # Port 0: a free port, so a second cluster on the machine does not
+            # make distributed warn that 8787 is taken (noise before our message).
+            dashboard_address=":0",
             silence_logs=logging.CRITICAL,
         )
     )
