@@ -24,6 +24,7 @@ from slicing.estimate.patterns import (
 __all__ = [
     "align_target",
     "check_options",
+    "count_source_rows",
     "flip_rates_from",
     "source_counts_from",
     "target_counts_from",
@@ -58,8 +59,19 @@ def source_counts_from(
                 "source PatternCounts already hold the outcomes; pass no outcomes"
             )
         return source.canonical(), None, count_metrics(metrics, source.counts.shape[1])
+    indicators, counts, outcomes = count_source_rows(
+        source, correct, golds, preds, probs, metrics
+    )
+    return counts, unique_patterns(indicators)[1], outcomes.metrics
+
+
+def count_source_rows(
+    source: Any, correct: Any, golds: Any, preds: Any, probs: Any, metrics: MetricsArg
+) -> tuple[np.ndarray, PatternCounts, SourceOutcomes]:
+    """A row-level source (slice matrix and outcomes) as its indicators, pattern
+    counts per (gold, prediction) cell and validated outcomes."""
     indicators, names = as_slice_indicators(source)
-    outcomes: SourceOutcomes = source_outcomes(
+    outcomes = source_outcomes(
         len(indicators),
         correct=correct,
         golds=golds,
@@ -73,7 +85,7 @@ def source_counts_from(
         np.stack([outcomes.golds, outcomes.preds]),
         outcomes.n_classes,
     )
-    return counts, unique_patterns(indicators)[1], outcomes.metrics
+    return indicators, counts, outcomes
 
 
 def target_counts_from(target: Any, names: list[str], scheduler: Any) -> PatternCounts:

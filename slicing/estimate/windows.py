@@ -13,12 +13,10 @@ import pandas as pd
 
 from slicing._dask import Scheduler, compute, tree_reduce
 from slicing.estimate.estimator import estimate_performance
+from slicing.estimate.inputs import count_source_rows
 from slicing.estimate.metrics import COUNT_METRICS, MetricsArg
-from slicing.estimate.outcomes import source_outcomes
 from slicing.estimate.patterns import (
     PatternCounts,
-    as_slice_indicators,
-    count_patterns,
     decode_patterns,
     pattern_codes,
 )
@@ -129,21 +127,10 @@ def estimate_over_time(
     >>> table["accuracy"].round(3).tolist()[:2]
     [0.875, 0.875]
     """
-    indicators, names = as_slice_indicators(source)
-    outcomes = source_outcomes(
-        len(indicators),
-        correct=correct,
-        golds=golds,
-        preds=preds,
-        probs=probs,
-        metrics=metrics,
+    _, source_counts, outcomes = count_source_rows(
+        source, correct, golds, preds, probs, metrics
     )
-    source_counts = count_patterns(
-        indicators,
-        names,
-        np.stack([outcomes.golds, outcomes.preds]),
-        outcomes.n_classes,
-    )
+    names = list(source_counts.slice_names)
     needed = [time_column, *names] + [c for c in (label_column, pred_column) if c]
     missing = [column for column in needed if column not in log.columns]
     if missing:
