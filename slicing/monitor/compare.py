@@ -227,30 +227,13 @@ def compare_models(
             f"baseline_preds has {baseline.size} rows but candidate_preds has "
             f"{candidate.size}; expected predictions for the same rows"
         )
-    either_missing = baseline_missing | candidate_missing
-    width = 1 + int(
-        max(
-            baseline[~either_missing].max(initial=0),
-            candidate[~either_missing].max(initial=0),
-        )
+    joint, slice_names, _ = joint_prediction_counts(
+        golds, S, baseline, candidate, baseline_missing | candidate_missing, options
     )
-    # One label per row encoding both predictions lets the shared validation drop
-    # a row for both models at once.
-    pair = np.where(either_missing, np.nan, baseline * width + candidate)
-    inputs = prepare_scoring_inputs(golds, S, preds=pair, options=options)
-    n_classes = max(2, width, int(inputs.golds.max(initial=0)) + 1)
-    (counts_metric,) = options.resolve_metrics(n_classes)
+    (counts_metric,) = options.resolve_metrics(joint.shape[1])
     assert isinstance(counts_metric, CountMetric)
-    baseline_part, candidate_part = np.divmod(inputs.preds, width)
-    joint = confusion_counts(
-        inputs.indicators,
-        inputs.golds,
-        baseline_part * n_classes + candidate_part,
-        n_classes,
-        n_classes * n_classes,
-    ).reshape(-1, n_classes, n_classes, n_classes)
     baseline_table, candidate_table = (
-        table_from_counts(marginal, inputs.slice_names, options)
+        table_from_counts(marginal, slice_names, options)
         for marginal in (joint.sum(axis=3), joint.sum(axis=2))
     )
     comparison = compare_slice_scores(
@@ -269,6 +252,62 @@ def compare_models(
     )
     columns = [column for column in comparison.columns if column != "change"]
     return comparison[[*columns, "change"]]
+
+
+def joint_prediction_counts(
+    golds: ArrayLike,
+    S: SliceMatrixLike,
+    baseline: np.ndarray,
+    candidate: np.ndarray,
+    missing: np.ndarray,
+    options: ScoreOptions,
+    *,
+    min_classes: int = 2,
+) -> tuple[np.ndarray, list[str], int]:
+    """Joint counts ``(1 + k, C, C, C)`` of gold, baseline and candidate labels.
+
+    ``baseline`` and ``candidate`` are class labels on the same rows; a row where
+    ``missing`` is true (either model has no prediction) is left out for both.
+    ``joint[j, g, b, c]`` counts rows of slice ``j - 1`` (``j = 0``: all rows) with
+    gold ``g``, baseline ``b`` and candidate ``c``; ``C`` is at least
+    ``min_classes``. Shared by :func:`compare_models` and the release gates.
+
+    Returns
+    -------
+    tuple[np.ndarray, list[str], int]
+        The counts, the slice names and the number of rows left out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from slicing.monitor.options import ScoreOptions
+    >>> S = pd.DataFrame({"a": [True, True, False]})
+    >>> joint, names, left_out = joint_prediction_counts(
+    ...     [0, 1, 1], S, np.array([0, 0, 1]), np.array([0, 1, 1]),
+    ...     np.zeros(3, bool), ScoreOptions())
+    >>> joint.shape, int(joint[1, 1, 0, 1]), left_out
+    ((2, 2, 2, 2), 1, 0)
+    """
+    width = max(
+        min_classes,
+        1 + int(baseline[~missing].max(initial=0)),
+        1 + int(candidate[~missing].max(initial=0)),
+    )
+    # One label per row encoding both predictions lets the shared validation drop
+    # a row for both models at once.
+    pair = np.where(missing, np.nan, baseline * width + candidate)
+    inputs = prepare_scoring_inputs(golds, S, preds=pair, options=options)
+    n_classes = max(width, int(inputs.golds.max(initial=0)) + 1)
+    baseline_part, candidate_part = np.divmod(inputs.preds, width)
+    joint = confusion_counts(
+        inputs.indicators,
+        inputs.golds,
+        baseline_part * n_classes + candidate_part,
+        n_classes,
+        n_classes * n_classes,
+    ).reshape(-1, n_classes, n_classes, n_classes)
+    return joint, inputs.slice_names, inputs.n_left_out
 
 
 def classify_change(

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from slicing.monitor.counts import confusion_counts, resample_counts
+from slicing.monitor.compare import joint_prediction_counts
+from slicing.monitor.counts import resample_counts
 from slicing.monitor.gate_rules import MetricRule
 from slicing.monitor.gate_stats import (
     bootstrap_drop_test,
@@ -18,7 +19,7 @@ from slicing.monitor.gate_stats import (
     paired_drop_test,
     proportion_floor_test,
 )
-from slicing.monitor.inputs import SliceMatrixLike, label_values, prepare_scoring_inputs
+from slicing.monitor.inputs import SliceMatrixLike, label_values
 from slicing.monitor.metrics import COUNT_METRICS
 from slicing.monitor.options import ScoreOptions
 
@@ -46,28 +47,15 @@ def paired_counts(
             f"baseline has {base.size} rows but candidate has {cand.size}; expected "
             "predictions for the same rows"
         )
-    either_missing = base_missing | cand_missing
-    width = max(
-        2,
-        base_columns,
-        cand_columns,
-        1 + int(base[~either_missing].max(initial=0)),
-        1 + int(cand[~either_missing].max(initial=0)),
+    return joint_prediction_counts(
+        golds,
+        S,
+        base,
+        cand,
+        base_missing | cand_missing,
+        options,
+        min_classes=max(2, base_columns, cand_columns),
     )
-    # One label per row encoding both predictions lets the shared validation drop
-    # a row for both models at once.
-    pair = np.where(either_missing, np.nan, base * width + cand)
-    inputs = prepare_scoring_inputs(golds, S, preds=pair, options=options)
-    n_classes = max(width, int(inputs.golds.max(initial=0)) + 1)
-    base_part, cand_part = np.divmod(inputs.preds, width)
-    joint = confusion_counts(
-        inputs.indicators,
-        inputs.golds,
-        base_part * n_classes + cand_part,
-        n_classes,
-        n_classes * n_classes,
-    ).reshape(-1, n_classes, n_classes, n_classes)
-    return joint, inputs.slice_names, inputs.n_left_out
 
 
 def _model_labels(
