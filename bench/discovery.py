@@ -4,7 +4,8 @@ Four parts, all in one run, written to the ``discovery`` section of BENCHMARKS.m
 
 - correctness: on small random data, our top-k equals an exhaustive enumeration
   (the oracle of ``test/discover/test_search.py``) and ``sliceline``'s top-k scores;
-- recall: synthetic tabular data (categorical, numeric and bool columns) with 1 to 3
+- recall (refinement off, as planted slices sit on bin edges and are matched by
+  name; ``bench/discovery_tabular.py`` measures refinement): synthetic tabular data (categorical, numeric and bool columns) with 1 to 3
   planted slices (conjunctions of 1-2 predicates, 1-5% of rows each, error rate
   ``--planted-error`` against ``--base-error`` elsewhere); over ``--seeds`` seeds,
   the share of planted slices found in the top 5, for us and for ``sliceline`` on
@@ -120,6 +121,7 @@ def ours(
     max_level: int,
     top_k: int,
     drop_redundant: bool = True,
+    refine: bool = False,
 ) -> tuple[list[str], list[float]]:
     result = find_slices(
         frame,
@@ -131,6 +133,7 @@ def ours(
         error_weight=ALPHA,
         drop_redundant=drop_redundant,
         progress_bar=False,
+        refine=refine,
     )
     return [item.name for item in result], [item.score for item in result]
 
@@ -285,7 +288,9 @@ def run_scale_contender(name: str, n_rows: int, max_level: int) -> None:
     elif name == "ours":
 
         def run() -> object:
-            return ours(frame, errors, space, min_support, max_level, 10, False)
+            return ours(
+                frame, errors, space, min_support, max_level, 10, False, refine=True
+            )
 
     else:
         import dask.dataframe as dd
@@ -394,7 +399,8 @@ def scale(
         "Scale: rows x 20 columns (10 categorical with 4-12 values, 10 numeric in 5 "
         f"quantile bins; one planted slice), top 10, alpha {ALPHA}, min support 0.1% "
         "of rows; ours with `drop_redundant=False` (SliceLine's ranking, so the "
-        "outputs are comparable); each contender in a fresh process with its address "
+        "outputs are comparable) and threshold refinement on (the default: refined "
+        "slices score at least as high as the binned ones); each contender in a fresh process with its address "
         f"space capped at {MEMORY_CAP / 2**30:.0f} GiB, input built before timing; "
         "peak memory growth is peak RSS minus RSS at the start of the search. Dask: "
         "4 partitions, threaded scheduler (2 cores).\n\n"
@@ -414,10 +420,13 @@ def scale_agreement(results: dict[str, dict], max_level: int) -> str:
             results["ours"]["scores"],
             results["sliceline"]["scores"],
         )
-        same = len(ours_scores) == len(their_scores) and np.allclose(
-            ours_scores, their_scores
+        # Refinement only raises scores: ours rank for rank at least sliceline's.
+        dominates = len(ours_scores) >= len(their_scores) and all(
+            a >= b - 1e-9 for a, b in zip(ours_scores, their_scores)
         )
-        notes.append(f"top-10 scores of ours and sliceline equal: {same}")
+        notes.append(
+            f"each of our (refined) top-10 scores >= sliceline's at its rank: {dominates}"
+        )
     if "ours" in results and "ours_dask" in results:
         same = results["ours"]["names"] == results["ours_dask"]["names"]
         notes.append(f"ours on pandas and on Dask give the same slices: {same}")

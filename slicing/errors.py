@@ -40,6 +40,8 @@ class MissingColumnError(SFApplicationError):
         The full error text.
     column
         The column the SF asked for.
+    sf_name
+        The SF that asked for it, where known.
 
     Examples
     --------
@@ -49,10 +51,13 @@ class MissingColumnError(SFApplicationError):
     'title'
     """
 
-    def __init__(self, message: str, column: object) -> None:
+    def __init__(
+        self, message: str, column: object, sf_name: str | None = None
+    ) -> None:
         super().__init__(message)
         self.column = column
+        self.sf_name = sf_name
 
     def __reduce__(self) -> tuple:
         # Survives the pickle round trip between Dask processes with its column.
-        return type(self), (str(self), self.column)
+        return type(self), (str(self), self.column, self.sf_name)

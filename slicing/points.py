@@ -19,7 +19,55 @@ from collections.abc import Hashable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-__all__ = ["MutableDataPoint", "row_type", "point_to_dict"]
+__all__ = [
+    "ColumnAttributeError",
+    "ColumnKeyError",
+    "MutableDataPoint",
+    "point_to_dict",
+    "row_type",
+]
+
+
+class ColumnKeyError(KeyError):
+    """``x["col"]`` on a data point without that column; carries ``column``.
+
+    A :class:`KeyError`, so SF code that catches ``KeyError`` keeps working; the
+    appliers turn it into a :class:`~slicing.errors.MissingColumnError` without parsing messages.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> error = ColumnKeyError("no column 'title'", column="title")
+    >>> isinstance(error, KeyError), pickle.loads(pickle.dumps(error)).column
+    (True, 'title')
+    """
+
+    def __init__(self, message: str, column: object) -> None:
+        super().__init__(message)
+        self.column = column
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.args[0], self.column)
+
+
+class ColumnAttributeError(AttributeError):
+    """``x.col`` on a data point without that column; carries ``column``.
+
+    An :class:`AttributeError`, so ``hasattr(x, "col")`` and ``getattr(x, "col",
+    default)`` keep working.
+
+    Examples
+    --------
+    >>> hasattr(ColumnAttributeError("no column 'title'", column="title"), "column")
+    True
+    """
+
+    def __init__(self, message: str, column: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.args[0], self.column)
 
 
 class MutableDataPoint(SimpleNamespace):
@@ -39,13 +87,17 @@ class MutableDataPoint(SimpleNamespace):
         try:
             return self.__dict__[key]
         except KeyError:
-            raise KeyError(_missing_column_message(key, list(self.__dict__))) from None
+            raise ColumnKeyError(
+                _missing_column_message(key, list(self.__dict__)), column=key
+            ) from None
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: say which columns exist.
         if name.startswith("__"):
             raise AttributeError(name)
-        raise AttributeError(_missing_column_message(name, list(self.__dict__)))
+        raise ColumnAttributeError(
+            _missing_column_message(name, list(self.__dict__)), column=name
+        )
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.__dict__.get(key, default)
@@ -73,7 +125,7 @@ def row_type(columns: tuple[Hashable, ...]) -> Any:
     >>> x.missing
     Traceback (most recent call last):
     ...
-    AttributeError: data point has no column 'missing'; its columns are ['text', 'my col']
+    slicing.points.ColumnAttributeError: data point has no column 'missing'; its columns are ['text', 'my col']
     """
     field_names = [str(column) for column in columns]
     base = collections.namedtuple("DataPoint", field_names, rename=True)  # type: ignore[misc]
@@ -86,14 +138,16 @@ def row_type(columns: tuple[Hashable, ...]) -> Any:
             return tuple.__getitem__(self, position)
         if isinstance(key, (int, slice)):
             return tuple.__getitem__(self, key)
-        raise KeyError(_missing_column_message(key, column_list))
+        raise ColumnKeyError(_missing_column_message(key, column_list), column=key)
 
     def __getattr__(self: tuple, name: str) -> Any:
         # Only called when normal lookup fails (e.g. renamed non-identifier columns).
         position = positions.get(name)
         if position is not None:
             return tuple.__getitem__(self, position)
-        raise AttributeError(_missing_column_message(name, column_list))
+        raise ColumnAttributeError(
+            _missing_column_message(name, column_list), column=name
+        )
 
     def get(self: tuple, key: Hashable, default: Any = None) -> Any:
         position = positions.get(key)

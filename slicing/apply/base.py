@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from snorkel.labeling.apply.core import ApplierMetadata
 
-from slicing.errors import SFApplicationError
+from slicing.errors import MissingColumnError, SFApplicationError
 from slicing.matrix import check_slice_names, make_slice_matrix
+from slicing.points import ColumnAttributeError, ColumnKeyError
 from slicing.sf.core import SlicingFunction
 from slicing.sf.outputs import point_outputs_to_array
 
@@ -97,10 +98,18 @@ class FaultCounter:
     def handle(self, exc: Exception, sf_position: int, where: str) -> bool:
         """Raise for ``exc``, or count it for SF ``sf_position`` and return ``False``."""
         if not self.fault_tolerant:
-            raise SFApplicationError(
-                f"SF '{self.sf_names[sf_position]}' raised {type(exc).__name__} on "
+            missing = isinstance(exc, (ColumnKeyError, ColumnAttributeError))
+            # A missing column shows as the KeyError/AttributeError the SF's code saw.
+            kind = type(exc).__mro__[1] if missing else type(exc)
+            message = (
+                f"SF '{self.sf_names[sf_position]}' raised {kind.__name__} on "
                 f"{where}: {exc}"
-            ) from exc
+            )
+            if missing:
+                raise MissingColumnError(
+                    message, column=exc.column, sf_name=self.sf_names[sf_position]
+                ) from exc
+            raise SFApplicationError(message) from exc
         self.counts[sf_position] += 1
         return False
 

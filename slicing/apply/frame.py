@@ -176,6 +176,7 @@ def _run_vectorized(
                     f"{message} (the DataFrame has no column {column!r}; its columns "
                     f"are {list(chunk.columns)})",
                     column=column,
+                    sf_name=sf.name,
                 ) from exc
             raise SFApplicationError(message) from exc
     # Fault tolerant: find the rows that fail by calling the SF row by row.

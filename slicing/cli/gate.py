@@ -1,6 +1,7 @@
 """``slicing gate``: per-slice regression gate of a candidate model against a baseline."""
 
 import argparse
+from pathlib import Path
 
 from slicing.cli.common import (
     add_command,
@@ -100,5 +101,6 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_job(run_gate_job, args, args.predictions, args.out)
     print(result.summary())
-    print(f"gate report written to {args.out}/gate.{{json,md,png}} and gate_checks.csv")
+    out = Path(args.out)
+    print(f"gate report written to {out / 'gate'}.{{json,md,png}} and gate_checks.csv")
     return result.exit_code

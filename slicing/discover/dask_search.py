@@ -17,11 +17,19 @@ from tqdm.auto import tqdm
 
 from slicing._dask import compute, persist, tree_reduce
 from slicing.discover.aggregate import BucketStats, aggregate_buckets, combine_stats
-from slicing.discover.lattice import Evaluator
-from slicing.discover.predicates import PredicateSpace
+from slicing.discover.error_types import (
+    ERROR_COLUMN,
+    error_indicator,
+    predicted_labels,
+    resolve_target_class,
+)
+from slicing.discover.lattice import Evaluator, LatticeParams
+from slicing.discover.masks import ConjunctionMask
+from slicing.discover.predicates import Predicate, PredicateSpace
+from slicing.discover.refine import RefineRows
 from slicing.discover.search_data import SearchData
 
-__all__ = ["DaskSearchData"]
+__all__ = ["DaskSearchData", "with_error_column"]
 
 Encoded = tuple[np.ndarray, np.ndarray]
 
@@ -54,6 +62,72 @@ def _aggregate(
     return aggregate_buckets(
         codes, errors, feature_tuples, cardinalities, binary, with_maxima
     )
+
+
+def _partition_classes(frame: pd.DataFrame, golds: str, preds: str) -> set[Any]:
+    labels = np.concatenate(
+        [np.unique(frame[golds].to_numpy()), np.unique(predicted_labels(frame[preds]))]
+    )
+    return set(labels.tolist())
+
+
+def _partition_errors(
+    frame: pd.DataFrame, golds: str, preds: str, error_type: str, target_class: Any
+) -> pd.Series:
+    values = error_indicator(
+        frame[golds], frame[preds], error_type=error_type, target_class=target_class
+    )
+    return pd.Series(values, index=frame.index, name=ERROR_COLUMN)
+
+
+def with_error_column(
+    frame: Any,
+    golds: Any,
+    preds: Any,
+    error_type: str,
+    target_class: Any,
+    scheduler: Any,
+) -> tuple[Any, Any]:
+    """The Dask frame with an ``ERROR_COLUMN`` of ``error_type`` errors, and the class.
+
+    Without ``target_class``, one pass collects the classes to default it.
+    """
+    for name, column in [("golds", golds), ("preds", preds)]:
+        if not isinstance(column, str) or column not in frame.columns:
+            raise TypeError(
+                f"on a Dask DataFrame, {name} must be the name of a column; got "
+                f"{column!r} (columns: {list(frame.columns)})"
+            )
+    if error_type != "any" and target_class is None:
+        classes = dask.delayed(_partition_classes, pure=True)
+        parts = compute(
+            [classes(part, golds, preds) for part in frame.to_delayed()], scheduler
+        )
+        target_class = resolve_target_class(set().union(*parts), None, error_type)
+    errors = frame.map_partitions(
+        _partition_errors,
+        golds,
+        preds,
+        error_type,
+        target_class,
+        meta=(ERROR_COLUMN, "f8"),
+    )
+    return frame.assign(**{ERROR_COLUMN: errors}), target_class
+
+
+def _conjunction_stats(
+    frame: pd.DataFrame, masks: list[ConjunctionMask], column: str
+) -> np.ndarray:
+    errors = frame[column].to_numpy(dtype=np.float64)
+    stats = np.zeros((len(masks), 3))
+    for index, mask in enumerate(masks):
+        inside = errors[mask(frame)]
+        stats[index] = [inside.size, inside.sum(), (inside**2).sum()]
+    return stats
+
+
+def _add_arrays(parts: list[np.ndarray]) -> np.ndarray:
+    return functools.reduce(np.add, parts)
 
 
 def _sum_stats(parts: list[BucketStats]) -> BucketStats:
@@ -148,3 +222,32 @@ class DaskSearchData(SearchData):
             return total
 
         return evaluate
+
+    def refine_rows(self, space: PredicateSpace, params: LatticeParams) -> RefineRows:
+        """The sampled rows: thresholds move on them, exact statistics come after."""
+        sample = self.predicate_frame()
+        errors = sample[self.error_column].to_numpy(dtype=np.float64)
+        share = len(sample) / self.n_rows
+        return RefineRows(
+            sample,
+            space.encode(sample),
+            errors,
+            space,
+            len(sample),
+            float(errors.mean()) if len(errors) else 0.0,
+            params.min_support * share,
+            params.alpha,
+            params.max_level,
+        )
+
+    def conjunction_stats(
+        self, conjunctions: list[tuple[Predicate, ...]], rows: RefineRows
+    ) -> np.ndarray:
+        """One pass over all rows for the statistics of every conjunction at once."""
+        if not conjunctions:
+            return np.zeros((0, 3))
+        masks = [ConjunctionMask(predicates) for predicates in conjunctions]
+        stats = dask.delayed(_conjunction_stats, pure=True)
+        parts = [stats(part, masks, self.error_column) for part in self._partitions]
+        [total] = compute([tree_reduce(parts, _add_arrays, 8)], self.scheduler)
+        return total

@@ -64,9 +64,15 @@ class SliceTable:
 
 
 def search_lattice(
-    evaluate: Evaluator, space: PredicateSpace, params: LatticeParams
+    evaluate: Evaluator,
+    space: PredicateSpace,
+    params: LatticeParams,
+    observe: Callable[[SliceTable], None] | None = None,
 ) -> SliceTable:
     """The ``top_k`` slices with positive score, best first.
+
+    ``observe``, if given, sees every evaluated level (its slices with at least
+    ``min_support`` rows and some error, any score) before pruning.
 
     Ties are broken by fewer predicates, then by predicate ids, so the result does
     not depend on the evaluation order. With ``drop_redundant``, a slice is left
@@ -76,6 +82,8 @@ def search_lattice(
     makes an earlier slice redundant, so the ``k``-th score still only rises.
     """
     level = _first_level(evaluate, space, params)
+    if observe is not None:
+        observe(level)
     best = _merge_top(None, level, params)
     level = _prune_by_bound(level, _threshold(best, params), params)
     for _ in range(2, params.max_level + 1):
@@ -87,6 +95,8 @@ def search_lattice(
         )
         if len(level) == 0:
             break
+        if observe is not None:
+            observe(level)
         best = _merge_top(best, level, params)
         level = _prune_by_bound(level, _threshold(best, params), params)
     return best

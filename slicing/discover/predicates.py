@@ -21,6 +21,7 @@ __all__ = [
     "Predicate",
     "PredicateSpace",
     "build_predicate_space",
+    "range_mask",
     "token_matrix",
     "tokenize",
 ]
@@ -108,14 +109,7 @@ class Predicate:
             return values.eq(self.value).to_numpy(dtype=np.bool_, na_value=False)
         if self.kind == "contains":
             return token_matrix(values, [self.value])[:, 0]
-        numbers = _as_float(values)
-        with np.errstate(invalid="ignore"):
-            inside = ~np.isnan(numbers)
-            if self.low is not None:
-                inside &= numbers >= self.low
-            if self.high is not None:
-                inside &= numbers < self.high
-        return inside
+        return range_mask(_as_float(values), self.low, self.high)
 
 
 @dataclass(frozen=True)
@@ -390,3 +384,22 @@ def _plain(value: Any) -> Any:
 
 def _sort_key(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
+
+
+def range_mask(
+    numbers: np.ndarray, low: float | None, high: float | None
+) -> np.ndarray:
+    """Rows with ``low <= number < high`` (an open end is ``None``); NaN is outside.
+
+    Examples
+    --------
+    >>> range_mask(np.array([0.5, 1.0, np.nan, 3.0]), 1.0, None)
+    array([False,  True, False,  True])
+    """
+    with np.errstate(invalid="ignore"):
+        inside = ~np.isnan(numbers)
+        if low is not None:
+            inside &= numbers >= low
+        if high is not None:
+            inside &= numbers < high
+    return inside

@@ -89,14 +89,27 @@ class DiscoveryResult:
         Rows searched.
     mean_error
         Mean error over all rows.
+    error_type
+        Which errors were counted: ``"any"``, ``"false_positive"`` or
+        ``"false_negative"`` (see :mod:`slicing.discover.error_types`).
+    target_class
+        The class of the false positives or negatives (``None`` for ``"any"``).
     """
 
     def __init__(
-        self, slices: list[DiscoveredSlice], n_rows: int, mean_error: float
+        self,
+        slices: list[DiscoveredSlice],
+        n_rows: int,
+        mean_error: float,
+        *,
+        error_type: str = "any",
+        target_class: object = None,
     ) -> None:
         self.slices = slices
         self.n_rows = n_rows
         self.mean_error = mean_error
+        self.error_type = error_type
+        self.target_class = target_class
 
     def __len__(self) -> int:
         return len(self.slices)
@@ -110,14 +123,18 @@ class DiscoveryResult:
     def __repr__(self) -> str:
         names = ", ".join(repr(item.name) for item in self.slices[:3])
         more = ", ..." if len(self.slices) > 3 else ""
-        return f"DiscoveryResult({len(self)} slices: [{names}{more}])"
+        kind = ""
+        if self.error_type != "any":
+            kind = f", {self.error_type} of class {self.target_class!r}"
+        return f"DiscoveryResult({len(self)} slices: [{names}{more}]{kind})"
 
     def table(self) -> pd.DataFrame:
         """One statistics row per slice, indexed by readable name, best first.
 
         Columns: ``identifier``, ``level``, ``size``, ``share`` (of all rows),
         ``error``, ``error_low``, ``error_high``, ``error_lift``, ``score``,
-        ``description``.
+        ``description``. The frame's ``attrs`` hold ``error_type`` and
+        ``target_class``, the errors the slices were ranked by.
         """
         rows = [
             {
@@ -135,7 +152,9 @@ class DiscoveryResult:
             for item in self.slices
         ]
         index = pd.Index([item.name for item in self.slices], name="slice")
-        return pd.DataFrame(rows, index=index, columns=TABLE_COLUMNS)
+        table = pd.DataFrame(rows, index=index, columns=TABLE_COLUMNS)
+        table.attrs.update(error_type=self.error_type, target_class=self.target_class)
+        return table
 
     def to_sfs(self, name_style: NameStyle = "readable") -> list[SlicingFunction]:
         """The slices as vectorized SFs (see :func:`to_sfs`)."""

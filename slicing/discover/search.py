@@ -13,6 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from slicing.discover.error_types import (
+    ERROR_COLUMN,
+    ERROR_TYPES,
+    error_indicator,
+    predicted_labels,
+    resolve_target_class,
+)
 from slicing.discover.lattice import LatticeParams
 from slicing.discover.predicates import PredicateSpace, build_predicate_space
 from slicing.discover.result import DiscoveryResult
@@ -21,10 +28,18 @@ from slicing.discover.search_data import PandasSearchData, SearchData
 __all__ = ["find_slices"]
 
 
+ErrorInput = str | np.ndarray | pd.Series | Sequence[float]
+
+
 def find_slices(
     data: Any,
-    errors: str | np.ndarray | pd.Series | Sequence[float],
+    errors: ErrorInput | None = None,
     *,
+    golds: str | np.ndarray | pd.Series | Sequence[Any] | None = None,
+    preds: str | np.ndarray | pd.Series | Sequence[Any] | None = None,
+    error_type: str = "any",
+    target_class: Any = None,
+    refine: bool = True,
     space: PredicateSpace | None = None,
     columns: Sequence[str] | None = None,
     text_columns: Sequence[str] = (),
@@ -55,7 +70,35 @@ def find_slices(
     errors
         Per-row error (0/1) or loss (any non-negative number): the name of a column
         of ``data`` (required for Dask; the column is not used as a feature) or an
-        array of length ``len(data)``.
+        array of length ``len(data)``. Give either ``errors`` or ``golds`` and
+        ``preds``.
+    golds, preds
+        Gold labels and predictions (hard labels, or probabilities: see
+        :func:`~slicing.discover.error_types.error_indicator`), as column names of
+        ``data`` (required for Dask; the columns are not used as features) or
+        arrays; the errors are then those of ``error_type``.
+    error_type
+        ``"any"`` (``preds != golds``), ``"false_positive"`` (predicted
+        ``target_class``, truly another) or ``"false_negative"`` (truly
+        ``target_class``, predicted another): false-positive and false-negative
+        slices differ, and so do their fixes. Per-class errors: loop over the
+        classes with ``error_type="false_negative", target_class=c`` (the rows of
+        class ``c`` the model misses).
+    target_class
+        The class of ``error_type``; 1 by default for {0, 1} labels, required for
+        multiclass false positives or negatives.
+    refine
+        Move the thresholds of numeric ranges in the ``REFINE_POOL * top_k`` best
+        slices over finer cut points (up to 128 quantiles of the rows the rest of the
+        slice selects) wherever the score rises strictly, both ends of a range, then
+        re-rank; see :mod:`slicing.discover.refine`. A slice's score never drops.
+        Refinement also starts from the ``SEED_POOL * top_k`` level-2 slices with
+        the surest high error, whatever their score (:mod:`slicing.discover.seeds`):
+        a 1% slice on three columns with thresholds inside bins can have no
+        positive-scoring piece in the lattice at all.
+        Cost: the lattice keeps ``REFINE_POOL`` times more slices (less pruning),
+        and each refined range costs a few passes over the slice's rows (on Dask,
+        over the ``sample_rows`` sample, plus one exact pass over all rows).
     space
         Predicates to combine; built from ``data`` by
         :func:`~slicing.discover.predicates.build_predicate_space` with ``columns``,
@@ -75,8 +118,14 @@ def find_slices(
         with the default 0.98, about 3 times for 1% of the rows, 2 times for 2%.
     drop_redundant
         Leave out a slice when a more general one (a subset of its predicates)
-        ranks above it, so that the top k are not variations of one slice.
-        ``False`` gives SliceLine's ranking exactly.
+        ranks above it, so that the top k are not variations of one slice; with
+        ``refine``, also when its rows overlap a higher-ranked slice's with Jaccard
+        index >= 0.5 or lie >= 80% inside them (refined variants of one finding),
+        or when it overlaps higher-ranked slices and its rows outside them score
+        at most 0 (``a=p & x>=0.55`` above a found ``a=p & b=v & x>=0.55``: its
+        raised error is that slice's); see :mod:`slicing.discover.ranking`.
+        ``False`` gives SliceLine's ranking
+        exactly (with ``refine=False``).
     confidence
         Level of the error intervals of the statistics rows.
     progress_bar
@@ -86,7 +135,8 @@ def find_slices(
         ``"synchronous"``) or a ``distributed.Client``; Dask's default if ``None``.
     sample_rows
         Dask only: rows sampled to build the predicates (bins and values) when
-        ``space`` is ``None``; statistics are always computed on all rows.
+        ``space`` is ``None`` and to refine thresholds on; statistics are always
+        computed on all rows.
 
     Returns
     -------
@@ -99,13 +149,14 @@ def find_slices(
     TypeError
         If ``data`` is not a pandas or Dask DataFrame.
     ValueError
-        On errors of the wrong length or with negative or missing values, or
-        parameters out of range.
+        On errors of the wrong length or with negative or missing values, errors
+        given both or neither ways, multiclass false positives or negatives
+        without ``target_class``, or parameters out of range.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
+    >>> rng = np.random.default_rng(1)
     >>> df = pd.DataFrame({"video": rng.integers(1, 6, 2000),
     ...                    "n_words": rng.integers(1, 40, 2000)})
     >>> hard = (df.video == 5) & (df.n_words < 8)
@@ -114,10 +165,19 @@ def find_slices(
     >>> result[0].name
     'video=5 & n_words<8'
     >>> result.table()[["size", "error", "error_lift"]].round(2).iloc[0].tolist()
-    [89.0, 0.65, 8.3]
+    [77.0, 0.62, 8.1]
     >>> sf = result[0].to_sf()
     >>> int(sf.apply_to_frame(df).sum())
-    89
+    77
+
+    Slices of false negatives (gold 1, predicted 0), from labels and predictions:
+
+    >>> golds = rng.integers(0, 2, 2000)
+    >>> preds = np.where(hard & (golds == 1), 0, golds)
+    >>> missed = find_slices(df, golds=golds, preds=preds, top_k=1,
+    ...                      error_type="false_negative", progress_bar=False)
+    >>> missed[0].name.split(" & ")[0], missed[0].description
+    ('video=5', 'false negatives of class 1')
     """
     is_dask = type(data).__module__.split(".")[0] == "dask"
     if not is_dask and not isinstance(data, pd.DataFrame):
@@ -125,6 +185,25 @@ def find_slices(
             f"expected a pandas or Dask DataFrame; got {type(data).__name__}"
         )
     _check_parameters(max_level, top_k, error_weight, confidence)
+    _check_error_inputs(errors, golds, preds, error_type, target_class)
+    label_columns = [v for v in (errors, golds, preds) if isinstance(v, str)]
+    if golds is not None:
+        if is_dask:
+            from slicing.discover.dask_search import with_error_column
+
+            data, target_class = with_error_column(
+                data, golds, preds, error_type, target_class, scheduler
+            )
+            errors = ERROR_COLUMN
+        else:
+            golds, preds = (
+                data[v] if isinstance(v, str) and v in data.columns else v
+                for v in (golds, preds)
+            )
+            target_class = _target_class(golds, preds, error_type, target_class)
+            errors = error_indicator(
+                golds, preds, error_type=error_type, target_class=target_class
+            )
     if is_dask:
         from slicing.discover.dask_search import DaskSearchData
 
@@ -134,9 +213,13 @@ def find_slices(
     support = _support_count(min_support, prepared.n_rows)
     if space is None:
         feature_columns = columns
-        if feature_columns is None and isinstance(errors, str):
+        if isinstance(errors, str):
+            label_columns.append(errors)
+        if feature_columns is None and label_columns:
             feature_columns = [
-                c for c in prepared.columns if c != errors and c not in text_columns
+                c
+                for c in prepared.columns
+                if c not in label_columns and c not in text_columns
             ]
         space = build_predicate_space(
             prepared.predicate_frame(),
@@ -160,7 +243,38 @@ def find_slices(
         error_weight,
         drop_redundant,
     )
-    return prepared.search(space, params, confidence, progress_bar)
+    return prepared.search(
+        space, params, confidence, progress_bar, refine, error_type, target_class
+    )
+
+
+def _check_error_inputs(
+    errors: Any, golds: Any, preds: Any, error_type: str, target_class: Any
+) -> None:
+    if error_type not in ERROR_TYPES:
+        raise ValueError(f"error_type must be one of {ERROR_TYPES}; got {error_type!r}")
+    if (golds is None) != (preds is None):
+        raise ValueError("give both golds and preds, or neither")
+    if (errors is None) == (golds is None):
+        raise ValueError(
+            "give either errors, or golds and preds (the errors are then computed "
+            "from them); got " + ("both" if errors is not None else "neither")
+        )
+    if errors is not None and (error_type != "any" or target_class is not None):
+        raise ValueError(
+            f"error_type={error_type!r} and target_class={target_class!r} need golds "
+            "and preds; errors given directly are used as they are"
+        )
+
+
+def _target_class(golds: Any, preds: Any, error_type: str, target_class: Any) -> Any:
+    """The class ``error_indicator`` uses, to record it in the result."""
+    if error_type == "any":
+        return None
+    classes = np.concatenate(
+        [np.unique(np.asarray(golds)), np.unique(predicted_labels(preds))]
+    )
+    return resolve_target_class(classes, target_class, error_type)
 
 
 def _check_parameters(

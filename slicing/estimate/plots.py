@@ -1,7 +1,8 @@
 """Figures for estimates without labels: per slice, and over time beside labeled windows.
 
 Like :mod:`slicing.monitor.plots`, each function builds a ``matplotlib`` ``Figure``
-directly (no ``pyplot``, no global backend) and returns it.
+directly (no ``pyplot``, no global backend) and returns it; notebooks show it as a
+picture (:class:`slicing.figures.DisplayFigure`).
 """
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from slicing.estimate.result import PerformanceEstimate
+from slicing.figures import new_figure
 
 __all__ = ["plot_estimates_over_time", "plot_performance_estimate"]
 
@@ -43,6 +45,10 @@ def plot_performance_estimate(
         Optional true target values by slice (``overall`` and slice names), drawn
         as black diamonds, e.g. when labels were held back to check the estimate.
 
+    Returns
+    -------
+    matplotlib.figure.Figure
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -57,7 +63,7 @@ def plot_performance_estimate(
     metric = metric or result.metrics[0]
     table = result.table
     positions = np.arange(len(table))[::-1]
-    fig = Figure(figsize=(7.5, 1.6 + 0.42 * len(table)), layout="constrained")
+    fig = new_figure((7.5, 1.6 + 0.42 * len(table)))
     ax = fig.add_subplot()
     for offset, column, label, color in (
         (0.15, f"source_{metric}", "labeled source (unweighted)", "0.55"),
@@ -105,19 +111,40 @@ def plot_performance_estimate(
 def plot_estimates_over_time(table: pd.DataFrame, metric: str = "accuracy") -> Figure:
     """The estimate per window with its band, the source value, and labeled windows.
 
+    Windows with labels show their labeled metric (with an interval for accuracy)
+    and their number of labeled rows; the legend sits under the plot.
+
     Parameters
     ----------
     table
         From :func:`~slicing.estimate.windows.estimate_over_time`.
     metric
         The metric column to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from slicing.estimate.windows import estimate_over_time
+    >>> source = pd.DataFrame({"night": [True] * 20 + [False] * 80})
+    >>> log = pd.DataFrame({
+    ...     "time": pd.date_range("2024-01-01", periods=96, freq="h"),
+    ...     "night": np.tile([True, False, False, False], 24)})
+    >>> table = estimate_over_time(
+    ...     source, log, np.r_[np.zeros(10), np.ones(90)], time_column="time",
+    ...     n_resamples=20)
+    >>> plot_estimates_over_time(table).axes[0].get_ylabel()
+    'accuracy'
     """
     if metric not in table:
         raise ValueError(
             f"expected a table from estimate_over_time with column {metric!r}; got "
             f"columns {list(table.columns)}"
         )
-    fig = Figure(figsize=(8, 3.6), layout="constrained")
+    fig = new_figure((8, 3.6))
     ax = fig.add_subplot()
     x = table.index
     ax.plot(x, table[metric], "o-", color="tab:blue", label="estimate without labels")
@@ -141,11 +168,33 @@ def plot_estimates_over_time(table: pd.DataFrame, metric: str = "accuracy") -> F
             fmt="s",
             color="black",
             capsize=3,
-            label="labeled rows of the window",
+            label="labeled rows of the window (n = how many)",
         )
+        if "labeled_rows" in known:
+            # Intervals from a handful of labels are wide: say how many there were.
+            for when, value, rows in zip(
+                known.index, known[labeled], known["labeled_rows"], strict=True
+            ):
+                ax.annotate(
+                    f"n={int(rows):,}",
+                    (when, value),
+                    xytext=(5, -3),
+                    textcoords="offset points",
+                    fontsize="x-small",
+                    va="top",
+                )
     ax.set_ylabel(metric)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
+    # Below the axes, where it cannot hide a window's point or interval.
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=2,
+        fontsize="small",
+        frameon=False,
+    )
     ax.set_title(f"{metric} over time: estimated from SFs, checked where labels exist")
     fig.autofmt_xdate()
     return fig

@@ -1,4 +1,8 @@
-"""Heat map of an LF x slice table (matplotlib, imported when a plot is drawn)."""
+"""Heat map of an LF x slice table (matplotlib, imported when a plot is drawn).
+
+Drawn without ``pyplot`` (no global figure list, no backend change); the returned
+axes show their figure as a picture in a notebook (:mod:`slicing.figures`).
+"""
 
 from typing import Any
 
@@ -37,11 +41,13 @@ def plot_lf_slice_heatmap(
     annotate
         Write the value in each cell.
     ax
-        Matplotlib axes; a new figure by default.
+        Matplotlib axes; by default new axes on a new figure, which a notebook
+        displays when they are a cell's last expression (no ``pyplot`` needed).
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on (``ax.figure`` is the figure, for ``savefig``).
 
     Examples
     --------
@@ -53,7 +59,9 @@ def plot_lf_slice_heatmap(
     >>> plot_lf_slice_heatmap(summary, "coverage").get_title()
     'coverage by LF and slice'
     """
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+
+    from slicing.figures import DisplayAxes, new_figure
 
     if value not in summary.columns:
         raise ValueError(
@@ -78,11 +86,10 @@ def plot_lf_slice_heatmap(
         top = max(float(np.nanmax(cells, initial=0.0)), 1e-9)
         cmap_name, vmin, vmax = "Blues", 0.0, top
     if ax is None:
-        _, ax = plt.subplots(
-            figsize=(1.2 + 1.1 * len(slice_names), 0.8 + 0.45 * len(lf_names))
-        )
+        figure = new_figure((1.2 + 1.1 * len(slice_names), 0.8 + 0.45 * len(lf_names)))
+        ax = figure.add_subplot(axes_class=DisplayAxes)
     masked = np.ma.masked_invalid(cells)
-    cmap = plt.get_cmap(cmap_name).with_extremes(bad="#d9d9d9")
+    cmap = colormaps[cmap_name].with_extremes(bad="#d9d9d9")
     image = ax.imshow(masked, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     ax.figure.colorbar(image, ax=ax, shrink=0.8)
     ax.set_xticks(range(len(slice_names)), slice_names, rotation=30, ha="right")

@@ -15,6 +15,11 @@ __all__ = [
 ]
 
 AttentionMode = Literal["full", "indicator", "confidence", "uniform"]
+AttentionMode.__doc__ = """The attention of :class:`SliceCombinerModule` (its ``mode``).
+
+``"full"`` (``Q + confidence``, the paper), ``"indicator"`` (``Q`` only),
+``"confidence"`` (confidence only) or ``"uniform"`` (plain average).
+"""
 ATTENTION_MODES: tuple[str, ...] = get_args(AttentionMode)
 IndicatorScore = Literal["logit_vs_base", "log_probability", "logit"]
 INDICATOR_SCORES: tuple[str, ...] = get_args(IndicatorScore)

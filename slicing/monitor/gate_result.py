@@ -153,6 +153,8 @@ class GateResult:
             for suffix in ("", "_low", "_high"):
                 if f"{metric}{suffix}" in table:
                     frame[f"{label}{suffix}"] = table[f"{metric}{suffix}"]
+        if "n" in self.slices:
+            frame["n"] = self.slices["n"]
         statuses = self.slices["status"]
         frame["change"] = np.where(statuses == "fail", "worse", "unclear")
         frame.attrs.update(metric=metric, labels=self.labels)

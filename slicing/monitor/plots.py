@@ -1,16 +1,18 @@
 """Matplotlib figures for slice monitoring, safe on headless machines.
 
 Each function builds a ``matplotlib.figure.Figure`` directly (no ``pyplot``, no global
-backend change, no ``show()``) and returns it: save it with ``fig.savefig(path)``
-or display it in a notebook.
+backend change, no ``show()``) and returns it: save it with ``fig.savefig(path)``;
+in a notebook it shows as a picture (:class:`slicing.figures.DisplayFigure`).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from slicing.figures import new_figure
 from slicing.monitor.analysis import SFAnalysis
 from slicing.monitor.inputs import OVERALL, SliceMatrixLike
 
@@ -24,10 +26,19 @@ STATUS_COLORS = {
     "too small": "0.6",
     "empty": "0.6",
 }
+#: Changes of a comparison that say the slice was not judged, shown beside its ``n``.
+UNJUDGED = ("too small", "empty", "undefined")
 
 
-def _figure_for_rows(n_rows: int, width: float = 7.0) -> Figure:
-    return Figure(figsize=(width, 1.4 + 0.35 * max(n_rows, 1)), layout="constrained")
+def _figure_for_rows(names: Sequence[object], width: float = 7.0) -> Figure:
+    """A figure tall enough for one row per name and wide enough for long names.
+
+    The plotting area keeps about 4 inches whatever the length of the slice names
+    (discovered slices such as ``n_chars>=112 & n_exclamations<1`` are long).
+    """
+    longest = max((len(str(name)) for name in names), default=0)
+    width = max(width, 5.6 + 0.075 * longest)
+    return new_figure((width, 1.4 + 0.35 * max(len(names), 1)))
 
 
 def _table_metric(table: pd.DataFrame, metric: str | None) -> str:
@@ -85,7 +96,7 @@ def plot_slice_scores(table: pd.DataFrame, metric: str | None = None) -> Figure:
     """
     metric = _table_metric(table, metric)
     slices = table.drop(index=OVERALL, errors="ignore")
-    fig = _figure_for_rows(len(slices))
+    fig = _figure_for_rows(list(slices.index))
     ax = fig.add_subplot()
     positions = np.arange(len(slices))[::-1]
     values, arms = _values_and_arms(slices, metric)
@@ -122,8 +133,7 @@ def plot_slice_scores(table: pd.DataFrame, metric: str | None = None) -> Figure:
             slices["n"], slices["share"].fillna(0), slices["status"], strict=True
         )
     ]
-    support_axis = ax.secondary_yaxis("right")
-    support_axis.set_yticks(positions, labels=labels, fontsize="small")
+    _support_labels(ax, positions, labels)
     confidence = table.attrs.get("confidence")
     interval = (
         f" with {confidence:.0%} intervals" if arms is not None and confidence else ""
@@ -135,7 +145,9 @@ def plot_slice_scores(table: pd.DataFrame, metric: str | None = None) -> Figure:
 def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
     """Two models per slice, side by side with their intervals.
 
-    Slices whose ``change`` is ``"better"`` or ``"worse"`` are starred.
+    Slices whose ``change`` is ``"better"`` or ``"worse"`` are starred; each slice's
+    support (column ``n``, with "too small" where it was not judged) is written on
+    the right.
 
     Parameters
     ----------
@@ -157,8 +169,11 @@ def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
     >>> golds = np.tile([0, 1], 20)
     >>> comparison = compare_slice_scores(
     ...     slice_scores(golds, S, preds=np.zeros(40, int)), slice_scores(golds, S, preds=golds))
-    >>> [text.get_text() for text in plot_slice_comparison(comparison).legends[0].get_texts()]
+    >>> fig = plot_slice_comparison(comparison)
+    >>> [text.get_text() for text in fig.legends[0].get_texts()]
     ['baseline', 'candidate']
+    >>> [tick.get_text() for tick in fig.axes[0].child_axes[0].get_yticklabels()]
+    ['n=40', 'n=10, too small']
     """
     labels = comparison.attrs.get("labels")
     metric = comparison.attrs.get("metric", "score")
@@ -167,7 +182,7 @@ def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
             "expected a table from compare_slice_scores (with attrs 'labels'); got "
             f"columns {list(comparison.columns)}"
         )
-    fig = _figure_for_rows(len(comparison))
+    fig = _figure_for_rows(list(comparison.index))
     ax = fig.add_subplot()
     positions = np.arange(len(comparison))[::-1].astype(np.float64)
     for offset, label, color in zip(
@@ -190,10 +205,25 @@ def plot_slice_comparison(comparison: pd.DataFrame) -> Figure:
     ]
     ax.set_yticks(positions, labels=names)
     ax.set_ylim(-0.7, len(comparison) - 0.3)
+    if "n" in comparison:
+        _support_labels(
+            ax,
+            positions,
+            [
+                f"n={n:,}" + (f", {change}" if change in UNJUDGED else "")
+                for n, change in zip(comparison["n"], comparison["change"], strict=True)
+            ],
+        )
     ax.set_xlabel(metric)
     ax.set_title(f"{metric} per slice: {labels[1]} vs {labels[0]} (* = clear change)")
     _legend_below(ax)
     return fig
+
+
+def _support_labels(ax: Any, positions: np.ndarray, labels: list[str]) -> None:
+    """Each row's support (``n=...``) on the right, beside its points."""
+    support_axis = ax.secondary_yaxis("right")
+    support_axis.set_yticks(positions, labels=labels, fontsize="small")
 
 
 def _legend_below(ax: Any) -> None:
@@ -245,7 +275,7 @@ def plot_slice_overlap(
     np.fill_diagonal(shown, np.nan)
     n_slices = len(analysis.slice_names)
     side = 2.5 + 0.45 * n_slices
-    fig = Figure(figsize=(side + 1.2, side), layout="constrained")
+    fig = new_figure((side + 1.2, side))
     ax = fig.add_subplot()
     image = ax.imshow(shown, cmap="viridis")
     fig.colorbar(image, ax=ax, label=value)

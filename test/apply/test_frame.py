@@ -7,7 +7,7 @@ import pytest
 from slicing.apply.base import SliceBlock
 from slicing.apply.frame import check_frame_columns, slice_frame
 from slicing.apply.pandas import PandasSFApplier
-from slicing.errors import SFApplicationError
+from slicing.errors import MissingColumnError, SFApplicationError
 from slicing.sf.core import slicing_function
 
 
@@ -122,3 +122,25 @@ def test_missing_values_reach_the_sf_as_nan():
     assert PandasSFApplier([no_text]).apply(df, progress_bar=False)[
         "no_text"
     ].tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("access", ["attribute", "item"])
+def test_a_per_row_sf_reading_a_missing_column_raises_missing_column_error(
+    comments, access
+):
+    @slicing_function()
+    def uses_title(x):
+        return "x" in (x.title if access == "attribute" else x["title"])
+
+    @slicing_function()
+    def guarded(x):  # KeyError/AttributeError semantics are kept for SF code
+        return hasattr(x, "title") or x.get("title") is not None
+
+    with pytest.raises(MissingColumnError) as raised:
+        PandasSFApplier([guarded, uses_title]).apply(comments, progress_bar=False)
+    assert (raised.value.column, raised.value.sf_name) == ("title", "uses_title")
+    assert (
+        not PandasSFApplier([guarded])
+        .apply(comments, progress_bar=False)["guarded"]
+        .any()
+    )

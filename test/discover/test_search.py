@@ -90,6 +90,7 @@ def test_top_k_equals_exhaustive_enumeration(seed, alpha, drop_redundant):
         error_weight=alpha,
         drop_redundant=drop_redundant,
         progress_bar=False,
+        refine=False,
     )
     expected = exhaustive_top_slices(
         space, frame, errors, 8, 3, 7, alpha, drop_redundant
