@@ -114,7 +114,8 @@ def estimate_count_metrics(
         :meth:`~slicing.monitor.options.ScoreOptions.resolve_metrics`).
     options
         The interval settings: ``ci`` (``None`` for no intervals), ``ci_method``
-        (``"auto"``: Wilson intervals for proportions, bootstrap for the rest),
+        (``"auto"``: Wilson intervals for proportions and for f1 through the
+        Jaccard share, bootstrap for the rest),
         ``n_resamples`` and ``seed``; its other fields are not used here.
 
     Returns
@@ -147,6 +148,11 @@ def estimate_count_metrics(
         if confidence is not None:
             if not bootstrap_all and metric.proportion is not None:
                 low, high = wilson_interval(*metric.proportion(counts), confidence)
+                if metric.from_proportion is not None:
+                    low, high = (
+                        metric.from_proportion(low),
+                        metric.from_proportion(high),
+                    )
             else:
                 assert resampled_counts is not None
                 low, high = bootstrap_percentile_interval(

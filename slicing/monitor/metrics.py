@@ -53,16 +53,22 @@ class CountMetric:
         Maps counts of shape ``(..., C, C)`` to values of shape ``(...)``; NaN where
         undefined.
     proportion
-        For metrics that are a share of rows (accuracy, precision, recall): maps
-        counts to ``(successes, trials)`` so the Wilson interval applies.
+        For metrics that are a share of rows (accuracy, precision, recall), or an
+        increasing function of one (f1): maps counts to ``(successes, trials)`` so
+        the Wilson interval applies.
     binary_only
         True if the metric is defined for two classes only (positive class 1).
+    from_proportion
+        For a metric that is an increasing function of its ``proportion`` (f1 of the
+        Jaccard share ``TP / (TP + FP + FN)``): maps the proportion's interval ends
+        to the metric's. ``None`` when the metric is the proportion itself.
     """
 
     name: str
     from_counts: Callable[[np.ndarray], np.ndarray]
     proportion: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
     binary_only: bool = False
+    from_proportion: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,17 @@ def _f1(counts: np.ndarray) -> np.ndarray:
     return _divide(2 * true_pos, 2 * true_pos + counts[..., 0, 1] + counts[..., 1, 0])
 
 
+def _jaccard_parts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Among the rows positive in gold or prediction, the share that are both.
+    true_pos = counts[..., 1, 1]
+    return true_pos, true_pos + counts[..., 0, 1] + counts[..., 1, 0]
+
+
+def _f1_from_jaccard(jaccard: np.ndarray) -> np.ndarray:
+    # f1 = 2 TP / (2 TP + FP + FN) = 2 J / (1 + J), increasing in J.
+    return 2 * jaccard / (1 + jaccard)
+
+
 def _f1_macro(counts: np.ndarray) -> np.ndarray:
     # Like scikit-learn, average over the classes present in golds or preds.
     diagonal = np.diagonal(counts, axis1=-2, axis2=-1)
@@ -168,7 +185,12 @@ COUNT_METRICS: dict[str, CountMetric] = {
     "recall": CountMetric(
         "recall", _ratio(_recall_parts), _recall_parts, binary_only=True
     ),
-    "f1": CountMetric("f1", _f1, binary_only=True),
+    # The rows positive in gold or prediction are each a true positive with
+    # probability J, so a Wilson interval for J maps to one for f1; unlike a
+    # percentile bootstrap it does not collapse to [1, 1] on a perfect slice.
+    "f1": CountMetric(
+        "f1", _f1, _jaccard_parts, binary_only=True, from_proportion=_f1_from_jaccard
+    ),
     "f1_micro": CountMetric("f1_micro", _ratio(_accuracy_parts), _accuracy_parts),
     "f1_macro": CountMetric("f1_macro", _f1_macro),
     "matthews_corrcoef": CountMetric("matthews_corrcoef", _matthews),

@@ -40,8 +40,9 @@ class ScoreOptions:
         Confidence level of the intervals in (0, 1), or ``None`` for none.
     ci_method
         ``"auto"``: closed forms where they exist (Wilson for the proportions
-        accuracy, precision, recall, f1_micro; DeLong for roc_auc), seeded
-        bootstrap otherwise; ``"bootstrap"``: bootstrap for all.
+        accuracy, precision, recall, f1_micro, and for f1 through the Jaccard
+        share ``TP / (TP + FP + FN)``, as ``f1 = 2J / (1 + J)``; DeLong for
+        roc_auc), seeded bootstrap otherwise; ``"bootstrap"``: bootstrap for all.
     n_resamples
         Bootstrap resamples per slice (at least 1).
     seed

@@ -238,11 +238,40 @@ def test_user_callables_and_a_failing_callable_do_not_end_the_report():
 
 def test_intervals_are_seeded():
     golds, preds, probs, S = _model_outputs(n_rows=300)
-    kwargs = dict(preds=preds, probs=probs, metrics=["f1", "roc_auc"], n_resamples=200)
+    kwargs = dict(
+        preds=preds, probs=probs, metrics=["matthews_corrcoef"], n_resamples=200
+    )
     first = slice_scores(golds, S, seed=1, **kwargs)
     pd.testing.assert_frame_equal(first, slice_scores(golds, S, seed=1, **kwargs))
     other = slice_scores(golds, S, seed=2, **kwargs)
-    assert not np.allclose(first["f1_low"].dropna(), other["f1_low"].dropna())
+    assert not np.allclose(
+        first["matthews_corrcoef_low"].dropna(),
+        other["matthews_corrcoef_low"].dropna(),
+    )
+
+
+def test_f1_interval_is_wilson_on_the_jaccard_share_and_never_collapses():
+    from slicing.intervals import wilson_interval
+
+    # A slice where the model is perfect: a percentile bootstrap gives [1, 1].
+    golds = np.r_[np.ones(20, int), np.zeros(40, int), np.tile([0, 1], 50)]
+    preds = np.r_[np.ones(20, int), np.zeros(40, int), np.tile([1, 1], 50)]
+    S = make_slice_matrix(np.arange(160)[:, None] < 60, ["perfect"])
+    table = slice_scores(golds, S, preds=preds, metrics="f1", sort=False)
+    assert table.at["perfect", "f1"] == 1.0
+    low, high = table.loc["perfect", ["f1_low", "f1_high"]]
+    assert 0.8 < low < 1.0 and high == pytest.approx(1.0)
+    # overall: TP 70, FP 50, FN 0 -> J = 70 / 120, f1 = 2J / (1 + J).
+    j_low, j_high = wilson_interval(np.array([70]), np.array([120]), 0.95)
+    expected = 2 * np.r_[j_low, j_high] / (1 + np.r_[j_low, j_high])
+    np.testing.assert_allclose(
+        table.loc["overall", ["f1_low", "f1_high"]].to_numpy(float), expected
+    )
+    assert table.at["overall", "f1"] == pytest.approx(140 / 190)
+    bootstrapped = slice_scores(
+        golds, S, preds=preds, metrics="f1", sort=False, ci_method="bootstrap"
+    )
+    assert bootstrapped.at["perfect", "f1_low"] == 1.0  # what the closed form fixes
 
 
 def test_roc_auc_uses_delong_by_default_and_bootstrap_agrees():

@@ -133,7 +133,7 @@ def test_kernel_follows_every_option():
     table = table_from_counts(COUNTS, NAMES, options)
     assert "f1_low" not in table and table.attrs["confidence"] is None
     assert table.at["tiny", "status"] == "ok"  # 10 rows >= min_support 5
-    seeded = ScoreOptions(metrics="f1", n_resamples=200, seed=1)
+    seeded = ScoreOptions(metrics="matthews_corrcoef", n_resamples=200, seed=1)
     first = table_from_counts(COUNTS, NAMES, seeded)
     again = table_from_counts(COUNTS, NAMES, seeded)
     other = table_from_counts(COUNTS, NAMES, ScoreOptions.of(seeded, seed=2))
