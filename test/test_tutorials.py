@@ -43,13 +43,7 @@ def test_tutorial_is_committed_with_its_outputs(path):
         i for i, cell in enumerate(code_cells) if not cell.get("execution_count")
     ]
     assert not unexecuted, f"{path.name}: code cells {unexecuted} have no outputs"
-    errors = [
-        output
-        for cell in code_cells
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
-    ]
-    assert not errors
+    assert not _error_outputs(code_cells)
 
 
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
@@ -112,10 +106,13 @@ def test_tutorial_runs_without_errors(path, tmp_path):
     client.execute()  # raises CellExecutionError, with the failing cell, on any error
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.get("execution_count") for cell in code_cells)
-    errors = [
+    assert not _error_outputs(code_cells)
+
+
+def _error_outputs(code_cells: list) -> list:
+    return [
         output
         for cell in code_cells
         for output in cell.get("outputs", [])
         if output.get("output_type") == "error"
     ]
-    assert not errors

@@ -100,10 +100,13 @@ class FaultCounter:
         if not self.fault_tolerant:
             missing = isinstance(exc, (ColumnKeyError, ColumnAttributeError))
             # A missing column shows as the KeyError/AttributeError the SF's code saw.
-            kind = type(exc).__mro__[1] if missing else type(exc)
+            kind = (
+                ("KeyError" if isinstance(exc, KeyError) else "AttributeError")
+                if missing
+                else type(exc).__name__
+            )
             message = (
-                f"SF '{self.sf_names[sf_position]}' raised {kind.__name__} on "
-                f"{where}: {exc}"
+                f"SF '{self.sf_names[sf_position]}' raised {kind} on {where}: {exc}"
             )
             if missing:
                 raise MissingColumnError(

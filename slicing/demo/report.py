@@ -1,17 +1,10 @@
 """Text for the demo: the comparison table with its intervals, and what it shows."""
 
-import numpy as np
 import pandas as pd
 
+from slicing.monitor.table import format_with_interval
+
 __all__ = ["describe_changes", "format_comparison"]
-
-
-def _with_interval(value: float, low: float, high: float) -> str:
-    if np.isnan(value):
-        return "-"
-    if np.isnan(low) or np.isnan(high):
-        return f"{value:.3f}"
-    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def format_comparison(comparison: pd.DataFrame) -> str:
@@ -44,13 +37,13 @@ def format_comparison(comparison: pd.DataFrame) -> str:
     shown["n"] = comparison["n"]
     for label in (baseline, candidate):
         shown[label] = [
-            _with_interval(*values)
+            format_with_interval(*values)
             for values in comparison[
                 [label, f"{label}_low", f"{label}_high"]
             ].to_numpy()
         ]
     shown[f"{candidate} - {baseline}"] = [
-        "-" if np.isnan(diff) else f"{diff:+.3f} [{low:+.3f}, {high:+.3f}]"
+        format_with_interval(diff, low, high, sign=True)
         for diff, low, high in comparison[["diff", "diff_low", "diff_high"]].to_numpy()
     ]
     shown["change"] = comparison["change"]

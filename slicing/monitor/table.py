@@ -28,6 +28,7 @@ __all__ = [
     "STATUS_ORDER",
     "assemble_score_table",
     "format_slice_scores",
+    "format_with_interval",
     "table_from_counts",
 ]
 
@@ -236,9 +237,7 @@ def format_slice_scores(
     for name in metric_names:
         if f"{name}_low" in table:
             shown[name] = [
-                _number(value, digits)
-                if np.isnan(low)
-                else f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+                format_with_interval(value, low, high, digits)
                 for value, low, high in zip(
                     table[name],
                     table[f"{name}_low"],
@@ -256,6 +255,29 @@ def format_slice_scores(
     if table["note"].astype(bool).any():
         shown["note"] = table["note"]
     return shown.to_string()
+
+
+def format_with_interval(
+    value: float, low: float, high: float, digits: int = 3, sign: bool = False
+) -> str:
+    """``value [low, high]`` for a table cell; ``-`` when undefined, no brackets
+    without an interval.
+
+    Examples
+    --------
+    >>> format_with_interval(0.5, 0.25, 0.75)
+    '0.500 [0.250, 0.750]'
+    >>> format_with_interval(0.1, -0.05, 0.2, digits=2, sign=True)
+    '+0.10 [-0.05, +0.20]'
+    >>> format_with_interval(float("nan"), 0.1, 0.2), format_with_interval(0.5, float("nan"), 1.0)
+    ('-', '0.500')
+    """
+    if np.isnan(value):
+        return "-"
+    if np.isnan(low) or np.isnan(high):
+        return _number(value, digits, sign)
+    numbers = (_number(number, digits, sign) for number in (value, low, high))
+    return "{} [{}, {}]".format(*numbers)
 
 
 def _number(value: float, digits: int, sign: bool = False) -> str:
