@@ -12,9 +12,9 @@ gradient clipping (1.0, snorkel ``Trainer``'s default), epochs and the training 
 (``calculate_loss`` of each model summed, on tensor-indexed batches, the same for
 all): VANILLA, HPS (a head per slice on a shared backbone), MoE (a full expert per
 slice plus a slice-supervised gate), ours (``slicing.SliceAwareClassifier``), ours
-with the indicator entering the attention as ``log sigmoid(q)`` (the previous default,
-kept as the ablation that matters most at lr 0.001) and
-``snorkel.slicing.SliceAwareClassifier``.
+with the paper's attention ``softmax(Q + |P|)`` (the default until issue 17), ours
+with the indicator entering the attention as ``log sigmoid(q)`` (an earlier default)
+and ``snorkel.slicing.SliceAwareClassifier``.
 
 Threads: ``torch.set_num_threads(1)`` (tiny models; more threads only add
 contention on this 2-core machine). Run under the shared lock:
@@ -98,9 +98,12 @@ def backbone() -> nn.Module:
 
 # --------------------------------------------------------------------- contenders
 class Vanilla(nn.Module):
-    def __init__(self) -> None:
+    """A backbone (``backbone()`` unless given) plus a linear head of ``width`` inputs."""
+
+    def __init__(self, body: nn.Module | None = None, width: int = HIDDEN) -> None:
         super().__init__()
-        self.body, self.head = backbone(), nn.Linear(HIDDEN, 2)
+        self.body = backbone() if body is None else body
+        self.head = nn.Linear(width, 2)
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(X))
@@ -187,24 +190,33 @@ def slice_names_of(data: Data) -> list[str]:
     return [f"s{index + 1}" for index in range(data.sf_slices.shape[1])]
 
 
-def build(name: str, data: Data, options: dict) -> nn.Module:
+def build(
+    name: str,
+    data: Data,
+    options: dict,
+    body: nn.Module | None = None,
+    width: int = HIDDEN,
+) -> nn.Module:
+    """A contender; ``body`` (of output ``width``) replaces the 2-D ``backbone()``
+    (``bench/real_data.py``; HPS and MoE are 2-D only)."""
     slice_names = slice_names_of(data)
     n_slices = len(slice_names)
     if name == "VANILLA":
-        return Vanilla()
+        return Vanilla(body, width)
     if name == "HPS":
         return HardParameterSharing(n_slices)
     if name == "MoE":
         return MixtureOfExperts(n_slices)
     dataset = DictDataset.from_tensors(data.X, data.Y, "train")
+    body = backbone() if body is None else body
     if name.startswith(("ours", "naive")):
         options = dict(options)
         share_final_head = options.pop("share_final_head", True)
         balance_indicators = options.pop("balance_indicators", True)
         combiner_class = options.pop("combiner_class", SliceCombinerModule)
         model = SliceAwareClassifier(
-            backbone(),
-            HIDDEN,
+            body,
+            width,
             slice_names,
             combiner=combiner_class(**options),
             share_final_head=share_final_head,
@@ -212,7 +224,7 @@ def build(name: str, data: Data, options: dict) -> nn.Module:
         )
         S = make_slice_matrix(data.sf_slices, slice_names)
     else:
-        model = SnorkelSliceAwareClassifier(backbone(), HIDDEN, slice_names, device=-1)
+        model = SnorkelSliceAwareClassifier(body, width, slice_names, device=-1)
         S = np.rec.fromarrays(
             [data.sf_slices[:, j].astype(np.int64) for j in range(n_slices)],
             names=slice_names,
@@ -367,6 +379,7 @@ MAIN_CONTENDERS: dict[str, dict] = {
     "HPS": {},
     "MoE": {},
     "ours": {},
+    "ours, Q + |P| attention (previous default)": {"mode": "full"},
     "ours, Q = log sigmoid(q)": {"indicator_score": "log_probability"},
     "snorkel.slicing": {},
 }
@@ -377,7 +390,10 @@ ABLATION_CONTENDERS: dict[str, dict] = {
     "ours, separate final head h": {"share_final_head": False},
     "ours, unbalanced indicator loss": {"balance_indicators": False},
     "ours, indicator detached from attention gradient": {"detach_indicator": True},
-    "ours, confidence carries attention gradient": {"detach_confidence": False},
+    "ours, Q + |P|, confidence carries attention gradient": {
+        "mode": "full",
+        "detach_confidence": False,
+    },
     "ours, Q = log sigmoid(q)": {"indicator_score": "log_probability"},
     "ours, Q = raw logit, base slice's too": {"indicator_score": "logit"},
     "ours, temperature 2": {"temperature": 2.0},
@@ -387,8 +403,9 @@ ABLATION_CONTENDERS: dict[str, dict] = {
         "indicator_score": "logit",
         "detach_indicator": False,
         "detach_confidence": False,
+        "mode": "full",
     },
-    "ours, indicator only": {"mode": "indicator"},
+    "ours, Q + |P| (the paper's attention, previous default)": {"mode": "full"},
     "ours, confidence only": {"mode": "confidence"},
     "ours, uniform": {"mode": "uniform"},
 }
@@ -418,12 +435,23 @@ def main() -> None:
         "--section",
         help="BENCHMARKS.md section to write (default: synthetic or synthetic_ablation)",
     )
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        help="run only these contenders (names of the main or the ablation table)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.epochs, args.n_points = 2, 10, 4_000
     torch.set_num_threads(1)
     logging.disable(logging.INFO)
     contenders = ABLATION_CONTENDERS if args.ablation else MAIN_CONTENDERS
+    if args.contenders:
+        known = {**MAIN_CONTENDERS, **ABLATION_CONTENDERS}
+        unknown = sorted(set(args.contenders) - set(known))
+        if unknown:
+            parser.error(f"unknown contenders {unknown}; choose from {sorted(known)}")
+        contenders = {name: known[name] for name in args.contenders}
 
     sections = []
     for noise in args.noise:

@@ -27,7 +27,7 @@ from slicing.model.devices import Device, resolve_device
 from slicing.model.heads import INDICATOR_LOGITS, PREDICTOR_LOGITS, SliceHeadsModule
 from slicing.model.inference import SliceAwareInference
 from slicing.model.labels import validate_base_labels
-from slicing.model.losses import slice_losses
+from slicing.model.losses import balance_power, slice_losses
 from slicing.model.persistence import load_checked_state, save_state
 from slicing.model.tasks import (
     check_slice_names,
@@ -52,8 +52,10 @@ class SliceAwareClassifier(SliceAwareInference):
     Backbone ``z = f(x)``; per slice ``i`` (plus a ``base`` slice covering all rows)
     an indicator logit ``q_i``, an expert ``r_i = W_i z + b_i`` and a shared
     prediction head ``p_i = g(r_i)``; the final head (``g`` itself by default) reads
-    ``sum_i a_i r_i`` with ``a = softmax(Q + confidence(P))``, where ``Q`` is each
-    user slice's indicator logit (its membership log-odds) and 0 for the base slice.
+    ``sum_i a_i r_i`` with ``a = softmax(Q)`` by default, where ``Q`` is each user
+    slice's indicator logit (its membership log-odds) and 0 for the base slice; the
+    paper's ``softmax(Q + confidence(P))`` is ``SliceCombinerModule(mode="full")``
+    (see its ``mode`` for why it is not the default).
     Inference needs only the inputs: slicing functions are not needed at serving
     time. Train single-threaded (``torch.set_num_threads(1)``) unless the backbone
     is large: on a shared 2-core machine two threads ran up to 15x slower per epoch.
@@ -85,8 +87,9 @@ class SliceAwareClassifier(SliceAwareInference):
         Use the shared slice predictor head as the final head (default); see
         ``convert_to_slice_tasks``.
     balance_indicators
-        Up-weight slice members in the indicator losses (default); see
-        ``slicing.model.losses.slice_losses``.
+        Up-weight slice members in the indicator losses by ``(non-members /
+        members) ** power``: ``True`` (default) for power 0.5, a power in ``[0,
+        1]``, or ``False``; see ``slicing.model.losses.slice_losses``.
     device
         Where the model lives and computes: ``"cpu"``, ``"cuda:1"``, a
         ``torch.device`` or snorkel's int convention (``-1`` for the CPU). A CUDA
@@ -140,7 +143,7 @@ class SliceAwareClassifier(SliceAwareInference):
         expert_dim: int | None = None,
         combiner: SliceCombinerModule | None = None,
         share_final_head: bool = True,
-        balance_indicators: bool = True,
+        balance_indicators: bool | float = True,
         device: Device = "cpu",
         **multitask_kwargs: Any,
     ) -> None:
@@ -175,6 +178,7 @@ class SliceAwareClassifier(SliceAwareInference):
         self.slice_names = slice_names
         self.input_data_key = input_data_key
         self.cardinality = cardinality
+        balance_power(balance_indicators)  # a ValueError now, not at the first batch
         self.balance_indicators = balance_indicators
         self.target_device = target_device
         self.to(target_device)

@@ -161,8 +161,9 @@ def convert_to_slice_tasks(
     expert_dim
         Size of each slice expert representation; defaults to the head's input size.
     combiner
-        The attention module; ``SliceCombinerModule()`` (the paper's
-        ``softmax(Q + |P|)``) by default. Pass one to set its temperature or mode.
+        The attention module; ``SliceCombinerModule()`` (``softmax(Q)`` over the
+        indicators; the paper's ``softmax(Q + |P|)`` is ``mode="full"``) by
+        default. Pass one to set its temperature or mode.
     share_final_head
         Use the slice predictor head ``g`` as the final head ``h``, so the
         prediction is ``g(sum_i a_i r_i) = sum_i a_i g(r_i)``: the attention mixes

@@ -205,6 +205,8 @@ def test_constructor_refuses_bad_arguments():
         make_model(dataparallel=True)
     with pytest.raises(ValueError, match="cardinality must be an int >= 2"):
         make_model(cardinality=1)
+    with pytest.raises(ValueError, match="balance_indicators must be True, False"):
+        make_model(balance_indicators=2.0)
 
 
 def test_zero_slices_train_on_the_base_slice_only():

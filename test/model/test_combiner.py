@@ -27,7 +27,7 @@ def logit_vs_base(q: torch.Tensor) -> torch.Tensor:
 )
 def test_full_attention_is_softmax_of_indicator_plus_abs_logit(indicator_score, score):
     q, p, r = inputs()
-    combiner = SliceCombinerModule(indicator_score=indicator_score)
+    combiner = SliceCombinerModule(mode="full", indicator_score=indicator_score)
     binary_logit = p[..., 1] - p[..., 0]
     expected_weights = torch.softmax(score(q) + binary_logit.abs(), dim=1)
     torch.testing.assert_close(combiner.attention_weights(q, p), expected_weights)
@@ -94,6 +94,19 @@ def test_default_scores_do_not_depend_on_the_base_indicator_logit():
     )
 
 
+def test_default_attention_is_the_indicator_alone():
+    # Confident slice predictors do not pull attention by default (issue 17): the
+    # weights are softmax(Q) whatever the predictor logits, and "full" adds |P|.
+    q, p, _ = inputs()
+    default = SliceCombinerModule()
+    assert default.mode == "indicator"
+    torch.testing.assert_close(
+        default.attention_weights(q, p), default.attention_weights(q, 10 * p)
+    )
+    full = SliceCombinerModule(mode="full").attention_weights(q, p)
+    assert not torch.allclose(full, default.attention_weights(q, p))
+
+
 def test_higher_temperature_flattens_attention():
     q, p, _ = inputs()
     sharp = SliceCombinerModule(temperature=0.5).attention_weights(q, p)
@@ -108,7 +121,7 @@ def test_detach_confidence_controls_gradient_into_predictor_logits(
     q, p, r = inputs()
     p.requires_grad_(True)
     r.requires_grad_(True)
-    SliceCombinerModule(detach_confidence=detach)(q, p, r).sum().backward()
+    SliceCombinerModule(mode="full", detach_confidence=detach)(q, p, r).sum().backward()
     assert (p.grad is not None and p.grad.abs().sum() > 0) == has_gradient
 
 

@@ -1,7 +1,13 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
-from slicing.model.losses import label_distribution, slice_losses
+from slicing.model.losses import (
+    DEFAULT_BALANCE_POWER,
+    balance_power,
+    label_distribution,
+    slice_losses,
+)
 
 
 def reference_losses(q, p, membership, labels):
@@ -66,16 +72,30 @@ def test_label_distribution_marks_unlabelled_soft_rows():
     assert distribution[1].abs().sum() == 0
 
 
-def test_balanced_indicator_loss_weights_members_by_sqrt_of_imbalance():
+@pytest.mark.parametrize("balance, power", [(0.25, 0.25), (True, 0.5), (1.0, 1.0)])
+def test_balanced_indicator_loss_weights_members_by_a_power_of_imbalance(
+    balance, power
+):
     q = torch.zeros(5, 2)
     membership = torch.tensor([[True, True]] + [[False, True]] * 4)
     labels = torch.zeros(5, dtype=torch.long)
     p = torch.zeros(5, 2, 2)
-    balanced, _ = slice_losses(q, p, membership, labels)
+    balanced, _ = slice_losses(q, p, membership, labels, balance_indicators=balance)
     plain, _ = slice_losses(q, p, membership, labels, balance_indicators=False)
     ln2 = torch.log(torch.tensor(2.0))
-    # slice 0: one member weighted sqrt(4/1) = 2 plus four non-members, over 5 rows;
-    # slice 1 (all members, like the base slice): weight sqrt(1/5)
-    expected = ln2 * (2 + 4) / 5 + ln2 * (5 / 5) ** 0.5 * (1 / 5) ** 0.5
+    # slice 0: one member weighted (4/1) ** power plus four non-members, over 5 rows;
+    # slice 1 (all members, like the base slice): weight (1/5) ** power
+    expected = ln2 * (4**power + 4) / 5 + ln2 * (1 / 5) ** power
     torch.testing.assert_close(balanced, expected)
     torch.testing.assert_close(plain, 2 * ln2)
+
+
+def test_default_balance_is_the_square_root():
+    assert balance_power(True) == DEFAULT_BALANCE_POWER == 0.5
+    assert balance_power(False) == balance_power(0) == 0.0
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_balance_power_outside_zero_one_is_refused(bad):
+    with pytest.raises(ValueError, match="power in \\[0, 1\\]"):
+        balance_power(bad)
