@@ -287,11 +287,6 @@ def run(
     }
 
 
-def results_table(results: dict[str, Result]) -> str:
-    """``bench.geometries.table``, with ``|`` in contender names escaped."""
-    return table({k.replace("|", "\\|"): v for k, v in results.items()}, False)
-
-
 def all_targets(results: dict[str, Result]) -> str:
     """Issue 17's targets for every variant of ours, each in the place of ``ours``."""
     parts = []
@@ -387,7 +382,7 @@ def main() -> None:
         title = f"### {spec.title}"
         body = (
             f"{spec.about}; {epochs} epochs, lr {lr}, batch {batch_size}.\n\n"
-            f"{spec.slices_table()}\n\n{results_table(results)}\n\n"
+            f"{spec.slices_table()}\n\n{table(results, False)}\n\n"
             f"{all_targets(results)}"
         )
         print(f"\n{title}\n\n{body}\n", flush=True)
