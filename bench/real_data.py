@@ -18,7 +18,12 @@ practitioner would write from the survey's codebook (``SFS``), share of all rows
 
 A plain MLP scores s3 and s4 well below its overall F1 (few positives there). Per seed:
 a stratified 70/30 train/test split (seed-dependent), features standardised on the
-training rows; backbone a 2-layer MLP (32 units), 60 epochs, lr 1e-3, batch 32.
+training rows; backbone a 2-layer MLP (32 units), lr 1e-3, batch 32, at most 100
+epochs with early stopping for every contender: 20% of the training rows (stratified)
+are held out, the weights of the epoch with the best overall F1 on them are kept, and
+training stops after 10 epochs without a better one. (Without it, at a fixed 60 epochs,
+every network overfits this noisy table and one seed of ours predicted 15% positives
+against 25%.)
 
 ``spam`` (``--datasets spam``, ``bench/real_data_spam.py``): the YouTube spam comments
 shipped in ``slicing.datasets``, set up as ``tutorials/01_spam_slicing.ipynb``: a
@@ -74,6 +79,8 @@ from slicing import PandasSFApplier, slicing_function
 from slicing.matrix import slice_matrix_to_array
 
 HIDDEN = 32
+VALIDATION_FRACTION = 0.2  # fair: of the training rows, to pick the epoch
+PATIENCE = 10  # epochs without a better validation F1 before stopping
 TARGET = "affairs"
 CONTENDERS: dict[str, dict] = {"VANILLA": {}, "snorkel.slicing": {}, "ours": {}}
 
@@ -158,6 +165,13 @@ def make_split(seed: int, test_fraction: float) -> tuple[Data, Data]:
     return part(train_rows), part(test_rows)
 
 
+def rows_of(data: Data, rows: np.ndarray) -> Data:
+    """The rows ``rows`` of ``data``."""
+    return Data(
+        data.X[rows], data.Y[rows], data.true_slices[rows], data.sf_slices[rows]
+    )
+
+
 # ---------------------------------------------------------------------- contenders
 def fair_backbone(n_features: int) -> nn.Module:
     return nn.Sequential(
@@ -187,13 +201,18 @@ class DataSet:
     batch_size: int
     slices_table: Callable[[], str]
     about: str
+    # share of the training rows held out to pick the epoch (early stopping); 0: none
+    validation_fraction: float = 0.0
 
 
 def data_sets(test_fraction: float) -> dict[str, DataSet]:
     fair_about = (
         "statsmodels' `fair` table (6,366 rows, target affairs > 0), stratified "
         f"{1 - test_fraction:.0%}/{test_fraction:.0%} train/test split per seed "
-        "(features standardised on train), MLP backbone (2 layers of 32 units)"
+        "(features standardised on train), MLP backbone (2 layers of 32 units); "
+        f"early stopping: {VALIDATION_FRACTION:.0%} of the training rows held out, "
+        "the epoch with the best overall F1 on them kept, stop after "
+        f"{PATIENCE} epochs without a better one"
     )
     spam_about = (
         "the YouTube spam comments shipped in `slicing.datasets`, set up as "
@@ -206,11 +225,12 @@ def data_sets(test_fraction: float) -> dict[str, DataSet]:
             "Fair's affairs (statsmodels `fair`)",
             functools.partial(make_split, test_fraction=test_fraction),
             fair_backbone,
-            60,
+            100,
             0.001,
             32,
             functools.partial(slices_table, test_fraction),
             fair_about,
+            validation_fraction=VALIDATION_FRACTION,
         ),
         "spam": DataSet(
             "YouTube spam comments (tutorial 1)",
@@ -241,10 +261,19 @@ def run_one(
     logging.disable(logging.INFO)
     spec = data_sets(test_fraction)[data_set]
     train_data, test_data = spec.make_split(seed)
+    validation = None
+    if spec.validation_fraction:
+        fit_rows, validation_rows = stratified_split(
+            train_data.Y.numpy(), spec.validation_fraction, seed
+        )
+        train_data, validation = (
+            rows_of(train_data, fit_rows),
+            rows_of(train_data, validation_rows),
+        )
     torch.manual_seed(seed)
     started = time.perf_counter()
     model = build(name, options, train_data, spec.backbone)
-    train(model, train_data, epochs, lr, batch_size)
+    train(model, train_data, epochs, lr, batch_size, validation, PATIENCE)
     return f1_scores(model, test_data), time.perf_counter() - started
 
 
@@ -290,6 +319,17 @@ def run(
 def all_targets(results: dict[str, Result]) -> str:
     """Issue 17's targets for every variant of ours, each in the place of ``ours``."""
     parts = []
+    vanilla = results.get("VANILLA")
+    if vanilla is not None:
+        overall, slices = vanilla.f1[:, 0].mean(), vanilla.slice_mean.mean()
+        if slices < 60 and slices >= overall - 5:
+            parts.append(
+                f"VANILLA's mean slice F1 ({slices:.1f}) is below 60 but no worse "
+                f"than its overall F1 ({overall:.1f}): the whole table is hard, the "
+                "slices are not where the plain network fails, so the target "
+                "'slice F1 >= VANILLA + 15' measures nothing a slice-aware model "
+                "could fix here; it is reported as measured."
+            )
     for name in results:
         if name.startswith("ours"):
             checks = targets({**results, "ours": results[name]})
@@ -334,7 +374,7 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument(
-        "--epochs", type=int, help="for every data set (default: its own, 60 / 10)"
+        "--epochs", type=int, help="for every data set (default: its own, 100 / 10)"
     )
     parser.add_argument(
         "--lr", type=float, help="for every data set (default: its own, 0.001)"
@@ -381,7 +421,8 @@ def main() -> None:
         )
         title = f"### {spec.title}"
         body = (
-            f"{spec.about}; {epochs} epochs, lr {lr}, batch {batch_size}.\n\n"
+            f"{spec.about}; {'at most ' if spec.validation_fraction else ''}"
+            f"{epochs} epochs, lr {lr}, batch {batch_size}.\n\n"
             f"{spec.slices_table()}\n\n{table(results, False)}\n\n"
             f"{all_targets(results)}"
         )

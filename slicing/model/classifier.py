@@ -88,7 +88,7 @@ class SliceAwareClassifier(SliceAwareInference):
         ``convert_to_slice_tasks``.
     balance_indicators
         Up-weight slice members in the indicator losses by ``(non-members /
-        members) ** power``: ``True`` (default) for power 0.5, a power in ``[0,
+        members) ** power``: ``True`` (default) for power 1, a power in ``[0,
         1]``, or ``False``; see ``slicing.model.losses.slice_losses``.
     device
         Where the model lives and computes: ``"cpu"``, ``"cuda:1"``, a

@@ -72,7 +72,7 @@ def test_label_distribution_marks_unlabelled_soft_rows():
     assert distribution[1].abs().sum() == 0
 
 
-@pytest.mark.parametrize("balance, power", [(0.25, 0.25), (True, 0.5), (1.0, 1.0)])
+@pytest.mark.parametrize("balance, power", [(0.25, 0.25), (True, 1.0), (1.0, 1.0)])
 def test_balanced_indicator_loss_weights_members_by_a_power_of_imbalance(
     balance, power
 ):
@@ -90,8 +90,8 @@ def test_balanced_indicator_loss_weights_members_by_a_power_of_imbalance(
     torch.testing.assert_close(plain, 2 * ln2)
 
 
-def test_default_balance_is_the_square_root():
-    assert balance_power(True) == DEFAULT_BALANCE_POWER == 0.5
+def test_default_balance_weighs_members_and_non_members_equally():
+    assert balance_power(True) == DEFAULT_BALANCE_POWER == 1.0
     assert balance_power(False) == balance_power(0) == 0.0
 
 
