@@ -269,7 +269,9 @@ def train(
             optimizer.step()
         if validation is None:
             continue
-        f1 = f1_scores(model, validation)[0]
+        f1 = metric_score(
+            validation.Y.numpy(), predictions(model, validation), metric="f1"
+        )
         if f1 > best_f1:
             best_f1, since_best = f1, 0
             best_state = copy.deepcopy(model.state_dict())

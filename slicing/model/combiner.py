@@ -83,13 +83,15 @@ class SliceCombinerModule(nn.Module):
         the base predictor there is unsure, pulled by the members' labels. With
         ``"full"`` the confidence term hands those near-misses to the slice expert,
         which gets them wrong. On issue 17's held-out task (``bench/geometries.py``,
-        5 seeds, lr 0.001, 150 epochs) ``"full"`` made 152 errors per 10,000 points
-        in a band of width 0.1 around the slices (snorkel.slicing: 57), 107 of them
-        answered by a slice expert; ``"indicator"`` made 117, 26 by a slice expert,
-        and F1 98.2 overall and 87.2 on the mean slice against 97.8 and 84.9
-        (BENCHMARKS.md, "Synthetic geometries"). Where slices are broad and experts
-        are good beyond them, ``"full"`` can be better: on the spam comments it
-        scored 94.2 overall F1 against 92.1 (``bench/real_data.py``).
+        5 seeds, lr 0.001, 150 epochs, balance power 0.5) ``"full"`` made 152 errors
+        per 10,000 points in a band of width 0.1 around the slices (snorkel.slicing:
+        57), 107 of them answered by a slice expert; ``"indicator"`` made 117, 26 by
+        a slice expert. With today's balance power 1, ``"indicator"`` scores F1 98.0
+        overall and 91.4 ± 3.7 on the mean slice against ``"full"``'s 97.7 and
+        83.8 ± 8.2 (BENCHMARKS.md, "Issue 17: why the defaults ... changed"). Where
+        slices are broad and experts are good beyond them, ``"full"`` can be better:
+        on the spam comments it scored 93.7 overall F1 against 91.6
+        (``bench/real_data.py``, 10 seeds).
     indicator_score
         How the indicator logits ``q`` enter the attention as ``Q``. The last column
         is the base slice (``convert_to_slice_tasks`` appends it last).
