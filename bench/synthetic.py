@@ -215,10 +215,12 @@ def build(
         share_final_head = options.pop("share_final_head", True)
         balance_indicators = options.pop("balance_indicators", True)
         combiner_class = options.pop("combiner_class", SliceCombinerModule)
+        indicator_dim = options.pop("indicator_dim", 0)
         model = SliceAwareClassifier(
             body,
             width,
             slice_names,
+            indicator_dim=indicator_dim,
             combiner=combiner_class(**options),
             share_final_head=share_final_head,
             balance_indicators=balance_indicators,
@@ -414,11 +416,16 @@ MAIN_CONTENDERS: dict[str, dict] = {
     "HPS": {},
     "MoE": {},
     "ours": {},
+    "ours, MLP indicator": {"indicator_dim": None},
     "ours, Q + |P| attention (previous default)": {
         "mode": "full",
         "balance_indicators": 0.5,
+        "indicator_dim": 0,
     },
-    "ours, Q = log sigmoid(q)": {"indicator_score": "log_probability"},
+    "ours, Q = log sigmoid(q)": {
+        "indicator_score": "log_probability",
+        "indicator_dim": 0,
+    },
     "snorkel.slicing": {},
 }
 

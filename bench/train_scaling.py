@@ -226,8 +226,9 @@ def main() -> None:
         "also timed with that collate.\n\n"
         f"{time_table}\n\n"
         "Parameters (per slice: ours = one `expert_dim x head_dim` linear map with "
-        "bias + one indicator logit; MoE = a full copy of the vanilla model per slice "
-        "plus gate):\n\n"
+        "bias + one indicator logit (with `indicator_dim`, an MLP `head_dim -> "
+        "indicator_dim -> 1` instead); MoE = a full copy of the vanilla model per "
+        "slice plus gate):\n\n"
         f"{parameter_table}\n"
     )
     if not args.no_write:

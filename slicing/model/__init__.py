@@ -15,6 +15,7 @@ from slicing.model.heads import (
     IndicatorAsTwoClassLogits,
     SliceHeadsModule,
     SliceHeadsOutput,
+    SliceIndicators,
 )
 from slicing.model.tasks import add_slice_labels, convert_to_slice_tasks
 
@@ -25,6 +26,7 @@ __all__ = [
     "SliceCombinerModule",
     "SliceHeadsModule",
     "SliceHeadsOutput",
+    "SliceIndicators",
     "add_slice_labels",
     "collate_stacked",
     "convert_to_slice_tasks",

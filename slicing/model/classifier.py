@@ -50,7 +50,8 @@ class SliceAwareClassifier(SliceAwareInference):
     """A classifier that commits extra capacity to slices (Chen et al., 2019).
 
     Backbone ``z = f(x)``; per slice ``i`` (plus a ``base`` slice covering all rows)
-    an indicator logit ``q_i``, an expert ``r_i = W_i z + b_i`` and a shared
+    an indicator logit ``q_i`` (linear in ``z`` as in the paper; a small MLP with
+    ``indicator_dim``), an expert ``r_i = W_i z + b_i`` and a shared
     prediction head ``p_i = g(r_i)``; the final head (``g`` itself by default) reads
     ``sum_i a_i r_i`` with ``a = softmax(Q)`` by default, where ``Q`` is each user
     slice's indicator logit (its membership log-odds) and 0 for the base slice; the
@@ -80,6 +81,11 @@ class SliceAwareClassifier(SliceAwareInference):
         Number of classes, at least 2.
     expert_dim
         Size of each slice expert representation; defaults to ``head_dim``.
+    indicator_dim
+        Hidden units of each slice's indicator MLP: ``0`` (default) for the paper's
+        linear indicator, ``None`` for ``head_dim`` units. An MLP learns slices the
+        representation does not make linearly separable, and copes better with
+        noisy SFs (see ``slicing.model.heads.SliceIndicators``).
     combiner
         The attention module; ``SliceCombinerModule()`` by default (pass e.g.
         ``SliceCombinerModule(temperature=2.0, mode="indicator")``).
@@ -141,6 +147,7 @@ class SliceAwareClassifier(SliceAwareInference):
         *,
         cardinality: int = 2,
         expert_dim: int | None = None,
+        indicator_dim: int | None = 0,
         combiner: SliceCombinerModule | None = None,
         share_final_head: bool = True,
         balance_indicators: bool | float = True,
@@ -168,6 +175,7 @@ class SliceAwareClassifier(SliceAwareInference):
             original_task,
             slice_names,
             expert_dim=expert_dim,
+            indicator_dim=indicator_dim,
             combiner=combiner,
             share_final_head=share_final_head,
         )
@@ -326,6 +334,7 @@ class SliceAwareClassifier(SliceAwareInference):
             "cardinality": self.cardinality,
             "head_dim": heads.head_dim,
             "expert_dim": heads.expert_dim,
+            "indicator_dim": heads.indicator_dim,
         }
 
     def save(self, model_path: str) -> None:

@@ -86,12 +86,13 @@ class SliceCombinerModule(nn.Module):
         5 seeds, lr 0.001, 150 epochs, balance power 0.5) ``"full"`` made 152 errors
         per 10,000 points in a band of width 0.1 around the slices (snorkel.slicing:
         57), 107 of them answered by a slice expert; ``"indicator"`` made 117, 26 by
-        a slice expert. With today's balance power 1, ``"indicator"`` scores F1 98.0
-        overall and 91.4 ± 3.7 on the mean slice against ``"full"``'s 97.7 and
-        83.8 ± 8.2 (BENCHMARKS.md, "Issue 17: why the defaults ... changed"). Where
-        slices are broad and experts are good beyond them, ``"full"`` can be better:
-        on the spam comments it scored 93.7 overall F1 against 91.6
-        (``bench/real_data.py``, 10 seeds).
+        a slice expert. With balance power 1 (and linear indicators), ``"indicator"``
+        scored F1 98.0 overall and 91.4 ± 3.7 on the mean slice against ``"full"``'s
+        97.7 and 83.8 ± 8.2 (BENCHMARKS.md, "Issue 17: why the defaults ...
+        changed"). Where slices are broad and experts are good beyond them,
+        ``"full"`` can be better: on the spam comments, with today's defaults
+        otherwise, it scored 92.4 overall F1 against 88.5 (``bench/real_data.py``,
+        10 seeds).
     indicator_score
         How the indicator logits ``q`` enter the attention as ``Q``. The last column
         is the base slice (``convert_to_slice_tasks`` appends it last).

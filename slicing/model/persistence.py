@@ -16,6 +16,9 @@ import torch
 __all__ = ["FORMAT", "load_checked_state", "save_state"]
 
 FORMAT = "slicing.SliceAwareClassifier/1"
+# Metadata that files of earlier versions lack, and what those versions built:
+# indicators were linear before ``indicator_dim`` existed.
+LEGACY_METADATA: dict[str, Any] = {"indicator_dim": 0}
 
 
 def save_state(
@@ -66,9 +69,10 @@ def load_checked_state(
         return content
     saved = content["metadata"]
     differences = [
-        f"{key}: saved {saved.get(key)!r}, this model has {value!r}"
+        f"{key}: saved {saved.get(key, LEGACY_METADATA.get(key))!r}, "
+        f"this model has {value!r}"
         for key, value in expected.items()
-        if saved.get(key) != value
+        if saved.get(key, LEGACY_METADATA.get(key)) != value
     ]
     if differences:
         raise ValueError(

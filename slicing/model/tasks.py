@@ -139,6 +139,7 @@ def convert_to_slice_tasks(
     slice_names: Sequence[str],
     *,
     expert_dim: int | None = None,
+    indicator_dim: int | None = 0,
     combiner: SliceCombinerModule | None = None,
     share_final_head: bool = True,
 ) -> list[Task]:
@@ -160,6 +161,10 @@ def convert_to_slice_tasks(
         base slice is appended automatically; ``"base"`` itself is refused.
     expert_dim
         Size of each slice expert representation; defaults to the head's input size.
+    indicator_dim
+        Hidden units of each slice's indicator MLP; ``0`` (the default) for the
+        paper's (and ``snorkel.slicing``'s) linear indicator, ``None`` for the head's
+        input size. See ``SliceIndicators`` for when the MLP helps.
     combiner
         The attention module; ``SliceCombinerModule()`` (``softmax(Q)`` over the
         indicators; the paper's ``softmax(Q + |P|)`` is ``mode="full"``) by
@@ -217,7 +222,9 @@ def convert_to_slice_tasks(
     }
 
     heads_name = slice_part_name(base_task.name, "heads")
-    heads = SliceHeadsModule(head_dim, expert_dim, all_slice_names, cardinality)
+    heads = SliceHeadsModule(
+        head_dim, expert_dim, all_slice_names, cardinality, indicator_dim=indicator_dim
+    )
     heads_op = Operation(module_name=heads_name, inputs=head_op.inputs)
 
     # Two shared parameter-free modules read every slice's column of the batched

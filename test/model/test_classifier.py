@@ -241,14 +241,18 @@ def test_multiclass_with_expert_dim_and_attention_mode():
     assert "task/SnorkelDataset/train/f1_macro" in model.score_slices([loader])
 
 
-def test_parameters_grow_by_one_expert_map_and_one_indicator_logit_per_slice():
+def test_parameters_grow_by_one_expert_map_and_one_indicator_per_slice():
     def count(model):
         return sum(p.numel() for p in model.parameters())
 
     grown = count(make_model(slice_names=["a", "b"])) - count(
         make_model(slice_names=["a"])
     )
-    assert grown == 8 * 8 + 8 + 8 + 1
+    assert grown == (8 * 8 + 8) + (8 + 1)
+    with_mlp = count(make_model(slice_names=["a", "b"], indicator_dim=None)) - count(
+        make_model(slice_names=["a"], indicator_dim=None)
+    )
+    assert with_mlp == (8 * 8 + 8) + (8 * 8 + 8 + 8 + 1)
 
 
 def test_from_labeling_functions_through_label_model_to_soft_labels():

@@ -5,14 +5,15 @@ from slicing.model.heads import (
     IndicatorAsTwoClassLogits,
     SliceHeadsModule,
     SliceHeadsOutput,
+    SliceIndicators,
 )
 
 
 def make_heads(
-    n_slices: int = 3, head_dim: int = 4, expert_dim: int = 5
+    n_slices: int = 3, head_dim: int = 4, expert_dim: int = 5, **options
 ) -> SliceHeadsModule:
     names = [f"s{i}" for i in range(n_slices - 1)] + ["base"]
-    return SliceHeadsModule(head_dim, expert_dim, names, cardinality=3)
+    return SliceHeadsModule(head_dim, expert_dim, names, cardinality=3, **options)
 
 
 def count(module: torch.nn.Module) -> int:
@@ -37,6 +38,60 @@ def test_batched_experts_equal_one_linear_map_per_slice():
 def test_parameters_per_slice_is_one_expert_map_plus_one_indicator_logit():
     grown = count(make_heads(n_slices=6)) - count(make_heads(n_slices=5))
     assert grown == make_heads().parameters_per_slice() == 4 * 5 + 5 + 4 + 1
+    assert type(make_heads().indicator) is torch.nn.Linear  # the paper's, by default
+
+
+@pytest.mark.parametrize(
+    "indicator_dim, per_slice",
+    [(0, 4 + 1), (3, 4 * 3 + 3 + 3 + 1), (None, 4 * 4 + 4 + 4 + 1)],
+)
+def test_indicator_dim_sets_the_indicator_size(indicator_dim, per_slice):
+    heads = make_heads(indicator_dim=indicator_dim)
+    grown = count(make_heads(n_slices=6, indicator_dim=indicator_dim)) - count(
+        make_heads(n_slices=5, indicator_dim=indicator_dim)
+    )
+    assert grown == heads.parameters_per_slice() == 4 * 5 + 5 + per_slice
+    expected_type = torch.nn.Linear if indicator_dim == 0 else SliceIndicators
+    assert type(heads.indicator) is expected_type
+    assert heads.indicator_dim == (4 if indicator_dim is None else indicator_dim)
+
+
+def test_indicator_mlps_equal_one_small_mlp_per_slice():
+    torch.manual_seed(0)
+    indicators = SliceIndicators(head_dim=4, n_slices=3, hidden_dim=2)
+    z = torch.randn(7, 4)
+    logits = indicators(z)
+    for index in range(3):
+        rows = slice(index * 2, (index + 1) * 2)
+        hidden = torch.relu(
+            z @ indicators.hidden.weight[rows].T + indicators.hidden.bias[rows]
+        )
+        expected = hidden @ indicators.weight[index] + indicators.bias[index]
+        torch.testing.assert_close(logits[:, index], expected)
+
+
+def test_each_indicator_learns_a_slice_a_linear_indicator_cannot():
+    """A band |z| < 0.5 is not linearly separable in z; one hidden layer fits it."""
+    torch.manual_seed(0)
+    z = torch.linspace(-2, 2, 400).unsqueeze(1)
+    band = (z.abs() < 0.5).float().squeeze(1)
+    accuracies = {}
+    for hidden_dim in (0, 4):
+        indicator = (
+            SliceIndicators(1, 1, hidden_dim) if hidden_dim else torch.nn.Linear(1, 1)
+        )
+        optimizer = torch.optim.Adam(indicator.parameters(), lr=0.05)
+        for _ in range(500):
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                indicator(z).squeeze(1), band
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        predicted = (indicator(z).squeeze(1) > 0).float()
+        accuracies[hidden_dim] = (predicted == band).float().mean().item()
+    assert accuracies[0] <= 0.76  # a linear indicator can only cut z at one point
+    assert accuracies[4] >= 0.97
 
 
 def test_output_gives_per_slice_columns_by_key():
@@ -62,6 +117,9 @@ def test_indicator_as_two_class_logits_gives_sigmoid_under_softmax():
         ({"expert_dim": -1}, "expert_dim"),
         ({"cardinality": 1}, "cardinality"),
         ({"slice_names": []}, "base slice"),
+        ({"indicator_dim": -1}, "indicator_dim"),
+        ({"indicator_dim": 2.0}, "indicator_dim"),
+        ({"indicator_dim": True}, "indicator_dim"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs, message):

@@ -36,6 +36,7 @@ def test_reordered_slice_names_are_refused_with_both_lists(tmp_path):
         ),
         ({"cardinality": 3}, "cardinality: saved 2, this model has 3"),
         ({"expert_dim": 4}, "expert_dim: saved 8, this model has 4"),
+        ({"indicator_dim": 8}, "indicator_dim: saved 0, this model has 8"),
         ({"task_name": "other"}, "task_name: saved 'task', this model has 'other'"),
     ],
 )
@@ -64,3 +65,19 @@ def test_a_file_without_metadata_loads_with_a_warning(two_slices, tmp_path):
     with pytest.warns(UserWarning, match="cannot be checked; save the model again"):
         fresh.load(str(path))
     np.testing.assert_array_equal(fresh.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_file_from_before_indicator_dim_is_read_as_linear_indicators(tmp_path):
+    """Files saved before ``indicator_dim`` existed hold linear indicators."""
+    path = tmp_path / "linear.pt"
+    linear = make_model()
+    linear.save(str(path))
+    content = torch.load(path, weights_only=True)
+    del content["metadata"]["indicator_dim"]  # what earlier versions wrote
+    torch.save(content, path)
+    fresh = make_model()
+    fresh.load(str(path))
+    X = torch.randn(5, 2)
+    np.testing.assert_array_equal(fresh.predict_proba(X), linear.predict_proba(X))
+    with pytest.raises(ValueError, match="indicator_dim: saved 0, this model has 8"):
+        make_model(indicator_dim=None).load(str(path))
