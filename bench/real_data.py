@@ -153,16 +153,10 @@ def make_split(seed: int, test_fraction: float) -> tuple[Data, Data]:
     train_rows, test_rows = stratified_split(Y, test_fraction, seed)
     mean, std = X[train_rows].mean(axis=0), X[train_rows].std(axis=0)
     X = (X - mean) / np.where(std > 0, std, 1.0)
-
-    def part(rows: np.ndarray) -> Data:
-        return Data(
-            torch.tensor(X[rows], dtype=torch.float32),
-            torch.from_numpy(Y[rows]),
-            slices[rows],
-            slices[rows],
-        )
-
-    return part(train_rows), part(test_rows)
+    whole = Data(
+        torch.tensor(X, dtype=torch.float32), torch.from_numpy(Y), slices, slices
+    )
+    return rows_of(whole, train_rows), rows_of(whole, test_rows)
 
 
 def rows_of(data: Data, rows: np.ndarray) -> Data:

@@ -212,18 +212,19 @@ def build(
     body = backbone() if body is None else body
     if name.startswith(("ours", "naive")):
         options = dict(options)
-        share_final_head = options.pop("share_final_head", True)
-        balance_indicators = options.pop("balance_indicators", True)
         combiner_class = options.pop("combiner_class", SliceCombinerModule)
-        indicator_dim = options.pop("indicator_dim", 0)
+        # The classifier's own options; the rest configure the combiner.
+        classifier_options = {
+            key: options.pop(key)
+            for key in ("share_final_head", "balance_indicators", "indicator_dim")
+            if key in options
+        }
         model = SliceAwareClassifier(
             body,
             width,
             slice_names,
-            indicator_dim=indicator_dim,
             combiner=combiner_class(**options),
-            share_final_head=share_final_head,
-            balance_indicators=balance_indicators,
+            **classifier_options,
         )
         S = make_slice_matrix(data.sf_slices, slice_names)
     else:
@@ -420,12 +421,8 @@ MAIN_CONTENDERS: dict[str, dict] = {
     "ours, Q + |P| attention (previous default)": {
         "mode": "full",
         "balance_indicators": 0.5,
-        "indicator_dim": 0,
     },
-    "ours, Q = log sigmoid(q)": {
-        "indicator_score": "log_probability",
-        "indicator_dim": 0,
-    },
+    "ours, Q = log sigmoid(q)": {"indicator_score": "log_probability"},
     "snorkel.slicing": {},
 }
 

@@ -30,8 +30,8 @@ PREDICTOR_LOGITS = "predictor_logits"
 class SliceIndicators(nn.Module):
     """Slice indicators as one small MLP per slice, batched over slices.
 
-    ``q_i = v_i relu(U_i z + c_i) + b_i``. The paper's indicator is linear in the backbone representation ``z`` (as in
-    ``snorkel.slicing``). A slice that ``z`` does not make linearly separable (a thin
+    ``q_i = v_i relu(U_i z + c_i) + b_i``. The paper's indicator is linear in the
+    backbone representation ``z`` (as in ``snorkel.slicing``). A slice that ``z`` does not make linearly separable (a thin
     strip, or a slice whose SF is noisy) then gets an indicator that never rises above
     even odds on its members, and its expert, accurate on them, is never asked: on
     issue 17's held-out task with 20% SF noise a linear indicator gave a thin strip
