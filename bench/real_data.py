@@ -209,7 +209,7 @@ def data_sets(test_fraction: float) -> dict[str, DataSet]:
         f"{PATIENCE} epochs without a better one"
     )
     spam_about = (
-        "the YouTube spam comments shipped in `slicing.datasets`, set up as "
+        "The YouTube spam comments shipped in `slicing.datasets`, set up as "
         "tutorial 1: bag of words (uni- and bigrams, fitted on train), its five SFs, "
         "train on videos 1-4 (1,586 rows), test on 250 rows of video 5 (fixed split; "
         "seeds vary init and batch order), backbone `Linear(vocabulary, 32)` + ReLU"
