@@ -32,7 +32,7 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -383,7 +383,7 @@ def run(
     geometry: Geometry,
     contenders: dict[str, dict],
     *,
-    seeds: int,
+    seeds: Sequence[int],
     epochs: int,
     lr: float,
     noise: float,
@@ -395,7 +395,7 @@ def run(
 ) -> dict[str, Result]:
     runs = [
         (geometry, name, opts, seed, epochs, lr, noise, n_points, batch_size, margin)
-        for seed in range(seeds)
+        for seed in seeds
         for name, opts in contenders.items()
     ]
     raw: dict[str, list] = {name: [] for name in contenders}
@@ -461,18 +461,18 @@ def logged_results(
     lr: float,
     noise: float,
     contenders: dict[str, dict],
-    seeds: int,
+    seeds: Sequence[int],
 ) -> dict[str, Result]:
-    """``run``'s results for seeds ``0 .. seeds - 1``, read from ``logged``.
+    """``run``'s results for ``seeds``, read from ``logged``.
 
     A variant (a contender outside ``CONTENDERS``) with no logged run in this setting
     is left out of it; a contender with some seeds missing stops the build.
     """
     results = {}
     for name in contenders:
-        keys = [(geometry.name, lr, noise, name, seed) for seed in range(seeds)]
+        keys = [(geometry.name, lr, noise, name, seed) for seed in seeds]
         missing = [key[-1] for key in keys if key not in logged]
-        if name not in CONTENDERS and len(missing) == seeds:
+        if name not in CONTENDERS and len(missing) == len(keys):
             continue
         if missing:
             raise SystemExit(
@@ -579,6 +579,12 @@ def main() -> None:
         "--geometries", nargs="+", default=list(GEOMETRIES), choices=list(GEOMETRIES)
     )
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="run seeds first-seed .. first-seed + seeds - 1 (to add seeds to a log)",
+    )
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--lrs", type=float, nargs="+", default=[0.001, 0.01])
     parser.add_argument(
@@ -633,6 +639,7 @@ def main() -> None:
     torch.set_num_threads(1)
     logging.disable(logging.INFO)
     contenders = {name: {**CONTENDERS, **VARIANTS}[name] for name in args.contenders}
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
 
     logged = read_progress_logs(args.from_logs) if args.from_logs else None
     sections, summary = [], []
@@ -643,13 +650,13 @@ def main() -> None:
                     if not any(k[:3] == (geometry.name, lr, noise) for k in logged):
                         continue  # this setting was not run
                     results = logged_results(
-                        logged, geometry, lr, noise, contenders, args.seeds
+                        logged, geometry, lr, noise, contenders, seeds
                     )
                 else:
                     results = run(
                         geometry,
                         contenders,
-                        seeds=args.seeds,
+                        seeds=seeds,
                         epochs=args.epochs,
                         lr=lr,
                         noise=noise,
@@ -678,7 +685,8 @@ def main() -> None:
     summary_table = markdown_table(["geometry", "targets met", "of", "missed"], summary)
     print(f"\n### Summary\n\n{summary_table}\n", flush=True)
     header = (
-        "## Synthetic geometries (`bench/geometries.py`)\n\n"
+        f"## Synthetic geometries{f', {args.seeds} seeds' if args.seeds != 5 else ''} "
+        "(`bench/geometries.py`)\n\n"
         "Issue 17's suite: the setting of the synthetic study (points uniform in "
         "[-1, 1]^2, label `x0 + x1 > 0`, the 2-layer MLP with 13 units) with other "
         "slices: boxes, thin strips, ellipses and discs, straddling the boundary or "
@@ -689,7 +697,9 @@ def main() -> None:
         "training loop; rows after ours are variants of it (`bench.geometries."
         "VARIANTS`, e.g. `ours, MLP indicator`: `indicator_dim=None`), where they "
         f"were run. {machine_line()} {args.n_points:,} training and "
-        f"{args.n_points:,} test points, {args.seeds} seeds, {args.epochs} epochs, "
+        f"{args.n_points:,} test points, {args.seeds} seeds"
+        f"{f' ({seeds.start}-{seeds.stop - 1})' if seeds.start else ''}, "
+        f"{args.epochs} epochs, "
         f"batch {args.batch_size}, Adam, grad clip 1.0, `torch.set_num_threads(1)`. "
         "F1 x 100, mean ± std over seeds; slices scored on true membership, SF noise "
         "(training rows): each SF misses that share of its members and marks as many "
@@ -705,9 +715,10 @@ def main() -> None:
             if args.from_logs
             else ""
         )
-        + "Reproduce (about 12 minutes per geometry and setting on 2 cores): "
-        "`flock /tmp/slicing-bench.lock python -m bench.geometries --seeds 5 "
-        "--epochs 150 --jobs 2 --regions` (every geometry at lr 0.001 and 0.01, SF "
+        + f"Reproduce (about {args.seeds * 12 // 5} minutes per geometry and setting "
+        "on 2 cores): "
+        "`flock /tmp/slicing-bench.lock python -m bench.geometries "
+        f"--seeds {args.seeds} --epochs 150 --jobs 2 --regions` (every geometry at lr 0.001 and 0.01, SF "
         "noise 0, 20% and 40% on the held-out task; narrow it with `--geometries`, "
         "`--lrs`, `--noise`; add a variant with `--contenders VANILLA "
         'snorkel.slicing ours "ours, MLP indicator"`).\n\n'

@@ -245,12 +245,15 @@ def train(
     batch_size: int,
     validation: Data | None = None,
     patience: int = 10,
+    after_epoch: Callable[[int], None] | None = None,
 ) -> int:
     """Adam with grad clip 1.0 for ``epochs`` epochs; the epochs run.
 
     With ``validation``, the same for every contender: after each epoch the overall F1
     on ``validation`` is measured, the weights of the best epoch are kept, and training
-    stops after ``patience`` epochs without a better one.
+    stops after ``patience`` epochs without a better one. ``after_epoch(epoch)`` is
+    called after each epoch (``bench/trajectory.py``); it must not draw random numbers,
+    so that the run stays the one ``train`` makes without it.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     membership = torch.from_numpy(
@@ -270,6 +273,8 @@ def train(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
+        if after_epoch is not None:
+            after_epoch(epochs_run)
         if validation is None:
             continue
         f1 = metric_score(

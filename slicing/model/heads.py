@@ -31,16 +31,17 @@ class SliceIndicators(nn.Module):
     """Slice indicators as one small MLP per slice, batched over slices.
 
     ``q_i = v_i relu(U_i z + c_i) + b_i``. The paper's indicator is linear in the
-    backbone representation ``z`` (as in ``snorkel.slicing``). A slice that ``z`` does not make linearly separable (a thin
-    strip, or a slice whose SF is noisy) then gets an indicator that never rises above
-    even odds on its members, and its expert, accurate on them, is never asked: on
-    issue 17's held-out task with 20% SF noise a linear indicator gave a thin strip
-    0.39 mean membership probability on its members (F1 0 in that seed) while its
-    expert was right on all of them. A hidden layer of ``hidden_dim`` units per slice
-    fits such slices and claims fewer rows outside them (``SliceHeadsModule(...,
-    indicator_dim=...)``; BENCHMARKS.md, "Issue 17: why the defaults ... changed").
-    It is not the default: it cost overall F1 where slices are broad or follow the
-    base task's boundary (see the README, "Defaults, and why").
+    backbone representation ``z`` (as in ``snorkel.slicing``). A slice that ``z`` does
+    not make linearly separable (a thin strip, or a slice whose SF is noisy) then gets
+    an indicator that never rises above even odds on its members, and its expert,
+    accurate on them, is never asked: on issue 17's held-out task with 20% SF noise a
+    linear indicator gave a thin strip 0.39 mean membership probability on its
+    members (F1 0 in that seed) while its expert was right on all of them. A hidden
+    layer of ``hidden_dim`` units per slice fits such slices and claims fewer rows
+    outside them (``SliceHeadsModule(..., indicator_dim=...)``; BENCHMARKS.md,
+    "Issue 17: why the defaults ... changed"). It is not the default: it cost overall
+    F1 where slices are broad or follow the base task's boundary (see the README,
+    "Defaults, and why").
 
     Parameters
     ----------
