@@ -353,6 +353,35 @@ def slices_table(test_fraction: float) -> str:
     )
 
 
+def reproduce_line(seeds: int, jobs: int, names: list[str]) -> str:
+    """The command that measured ``names``, and what each variant of ours sets.
+
+    >>> print(reproduce_line(10, 2, ["ours", "ours, balance power 0.5"]))
+    Reproduce: `python -m bench.real_data --seeds 10 --jobs 2 --contenders ours "ours, balance power 0.5"`. Variants of ours (`bench.geometries.VARIANTS`, the other options at their defaults): `ours, balance power 0.5`: `balance_indicators=0.5`.
+    """  # noqa: E501
+    quoted = " ".join(
+        name if name.isidentifier() or name in CONTENDERS else f'"{name}"'
+        for name in names
+    )
+    line = f"Reproduce: `python -m bench.real_data --seeds {seeds} --jobs {jobs} --contenders {quoted}`."
+    variants = [
+        f"`{name}`: `"
+        + ", ".join(
+            f"{key}={getattr(value, '__name__', None) or repr(value)}"
+            for key, value in VARIANTS[name].items()
+        )
+        + "`"
+        for name in names
+        if name in VARIANTS
+    ]
+    if variants:
+        line += (
+            " Variants of ours (`bench.geometries.VARIANTS`, the other options at "
+            f"their defaults): {'; '.join(variants)}."
+        )
+    return line
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -431,6 +460,7 @@ def main() -> None:
         f"{minutes:.0f} min wall time. F1 x 100 on the test rows, mean ± std over "
         "seeds; slices scored on the test rows their SF selects. Issue 17's targets "
         "are checked for each variant of ours in the place of `ours`.\n\n"
+        f"{reproduce_line(args.seeds, args.jobs, list(contenders))}\n\n"
     )
     if not args.no_write:
         write_section(args.section, header + "\n\n".join(sections))

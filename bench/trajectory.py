@@ -83,6 +83,20 @@ def main() -> None:
     parser.add_argument(
         "--jobs", type=int, default=1, help="worker processes (one thread each)"
     )
+    parser.add_argument(
+        "--window", type=int, default=50, help="epochs per window in the last table"
+    )
+    parser.add_argument(
+        "--dip",
+        type=float,
+        default=90.0,
+        help="mean slice F1 under which an epoch counts as a dip",
+    )
+    parser.add_argument(
+        "--save",
+        metavar="NPZ",
+        help="also write the curves: one array (seeds, epochs, 1 + k) per contender",
+    )
     args = parser.parse_args()
     runs = [(name, seed) for seed in args.seeds for name in args.contenders]
     curves: dict[str, list[np.ndarray]] = {name: [] for name in args.contenders}
@@ -105,6 +119,12 @@ def main() -> None:
             flush=True,
         )
         curves[name].append(f1)
+    if args.save:
+        np.savez(
+            args.save,
+            seeds=np.array(args.seeds),
+            **{name: np.stack(runs_f1) for name, runs_f1 in curves.items()},
+        )
     last = min(args.last, args.epochs)
     rows = []
     for name, runs_f1 in curves.items():
@@ -137,6 +157,31 @@ def main() -> None:
             ],
             rows,
         )
+    )
+    print(f"\nBy windows of {args.window} epochs (mean slice F1):\n")
+    print(window_table(curves, args.window, args.dip))
+
+
+def window_table(curves: dict[str, list[np.ndarray]], window: int, dip: float) -> str:
+    """Per contender and window of epochs: the mean slice F1 averaged over the window
+    and the seeds, its std within a seed, and the share of epochs below ``dip``."""
+    rows = []
+    for name, runs_f1 in curves.items():
+        slices = np.stack(runs_f1)[:, :, 1:].mean(axis=2)  # (seeds, epochs)
+        for start in range(slices.shape[1] % window, slices.shape[1], window):
+            part = slices[:, start : start + window]
+            rows.append(
+                [
+                    name,
+                    f"{start + 1}-{start + window}",
+                    f"{part.mean():.1f}",
+                    f"{part.std(axis=1).mean():.1f}",
+                    f"{(part < dip).mean():.1%}",
+                ]
+            )
+    return markdown_table(
+        ["model", "epochs", "average", "std within a seed", f"epochs below {dip:g}"],
+        rows,
     )
 
 
