@@ -237,15 +237,9 @@ VARIANTS: dict[str, dict] = {
     },
     "ours, balance power 0.5": {"balance_indicators": 0.5},
     "ours, balance power 0.75": {"balance_indicators": 0.75},
-    "ours, Q + |P|, balance power 1": {
-        "mode": "full",
-        "balance_indicators": 1.0,
-    },
+    "ours, Q + |P|, balance power 1": {"mode": "full", "balance_indicators": 1.0},
     # Experiments on the paper's attention, all measured at power 0.5.
-    "ours, Q + |P|, balance power 0.25": {
-        "mode": "full",
-        "balance_indicators": 0.25,
-    },
+    "ours, Q + |P|, balance power 0.25": {"mode": "full", "balance_indicators": 0.25},
     "ours, Q + |P|, base slice at log sqrt(31)": {
         "mode": "full",
         "balance_indicators": 0.5,
@@ -267,12 +261,8 @@ VARIANTS: dict[str, dict] = {
         "combiner_class": LearnedConfidenceCombiner,
         "fixed_base": True,
     },
-    "ours, unbalanced indicator loss": {
-        "balance_indicators": False,
-    },
-    "ours, Q = log sigmoid(q)": {
-        "indicator_score": "log_probability",
-    },
+    "ours, unbalanced indicator loss": {"balance_indicators": False},
+    "ours, Q = log sigmoid(q)": {"indicator_score": "log_probability"},
     "ours, separate final head h": {"share_final_head": False},
     "ours, indicator detached": {"detach_indicator": True},
 }
@@ -302,6 +292,16 @@ def make_geometry_data(
     )
 
 
+def run_data(
+    geometry: Geometry, n_points: int, seed: int, noise: float
+) -> tuple[Data, Data]:
+    """Training rows (SFs with ``noise``) and clean test rows of run ``seed``."""
+    return (
+        make_geometry_data(geometry, n_points, seed, noise),
+        make_geometry_data(geometry, n_points, 1000 + seed, 0.0),
+    )
+
+
 REGIONS = ("members", "near", "far")
 
 
@@ -326,8 +326,7 @@ def run_one(
     """F1 (overall, then per slice), errors per 10,000 test points by region, seconds."""
     torch.set_num_threads(1)
     logging.disable(logging.INFO)
-    train_data = make_geometry_data(geometry, n_points, seed, noise)
-    test_data = make_geometry_data(geometry, n_points, 1000 + seed, 0.0)
+    train_data, test_data = run_data(geometry, n_points, seed, noise)
     torch.manual_seed(seed)
     started = time.perf_counter()
     model = build(name, train_data, options)
@@ -718,8 +717,9 @@ def main() -> None:
         + f"Reproduce (about {args.seeds * 12 // 5} minutes per geometry and setting "
         "on 2 cores): "
         "`flock /tmp/slicing-bench.lock python -m bench.geometries "
-        f"--seeds {args.seeds} --epochs 150 --jobs 2 --regions` (every geometry at lr 0.001 and 0.01, SF "
-        "noise 0, 20% and 40% on the held-out task; narrow it with `--geometries`, "
+        f"--seeds {args.seeds} --epochs {args.epochs} --jobs 2 --regions` (every "
+        "geometry at lr 0.001 and 0.01, SF noise 0, 20% and 40% on the held-out task; "
+        "narrow it with `--geometries`, "
         "`--lrs`, `--noise`; add a variant with `--contenders VANILLA "
         'snorkel.slicing ours "ours, MLP indicator"`).\n\n'
     )

@@ -20,11 +20,12 @@ Nothing here is written to BENCHMARKS.md; the issue 17 diagnosis quotes its outp
 import argparse
 import functools
 import logging
+from typing import Any
 
 import numpy as np
 import torch
 
-from bench.geometries import CONTENDERS, GEOMETRIES, VARIANTS, make_geometry_data
+from bench.geometries import CONTENDERS, GEOMETRIES, VARIANTS, run_data
 from bench.report import markdown_table
 from bench.synthetic import build, f1_scores, map_jobs, train
 
@@ -43,9 +44,7 @@ def trajectory(
     """Test F1 (overall, then per slice) after each epoch, shape ``(epochs, 1 + k)``."""
     torch.set_num_threads(1)
     logging.disable(logging.INFO)
-    spec = GEOMETRIES[geometry]
-    train_data = make_geometry_data(spec, n_points, seed, noise)
-    test_data = make_geometry_data(spec, n_points, 1000 + seed, 0.0)
+    train_data, test_data = run_data(GEOMETRIES[geometry], n_points, seed, noise)
     torch.manual_seed(seed)
     model = build(name, train_data, {**CONTENDERS, **VARIANTS}[name])
     scores: list[list[float]] = []
@@ -119,16 +118,13 @@ def main() -> None:
             flush=True,
         )
         curves[name].append(f1)
+    # (seeds, epochs, 1 + k) per contender
+    stacked = {name: np.stack(runs_f1) for name, runs_f1 in curves.items()}
     if args.save:
-        np.savez(
-            args.save,
-            seeds=np.array(args.seeds),
-            **{name: np.stack(runs_f1) for name, runs_f1 in curves.items()},
-        )
+        np.savez(args.save, seeds=np.array(args.seeds), **stacked)
     last = min(args.last, args.epochs)
     rows = []
-    for name, runs_f1 in curves.items():
-        f1 = np.stack(runs_f1)  # (seeds, epochs, 1 + k)
+    for name, f1 in stacked.items():
         final = f1[:, -1, 1:].mean(axis=1)
         averaged = f1[:, -last:, 1:].mean(axis=(1, 2))
         within = f1[:, -last:, 1:].mean(axis=2).std(axis=1)
@@ -159,15 +155,17 @@ def main() -> None:
         )
     )
     print(f"\nBy windows of {args.window} epochs (mean slice F1):\n")
-    print(window_table(curves, args.window, args.dip))
+    print(window_table(stacked, args.window, args.dip))
 
 
-def window_table(curves: dict[str, list[np.ndarray]], window: int, dip: float) -> str:
+def window_table(curves: dict[str, np.ndarray], window: int, dip: float) -> str:
     """Per contender and window of epochs: the mean slice F1 averaged over the window
-    and the seeds, its std within a seed, and the share of epochs below ``dip``."""
+    and the seeds, its std within a seed, and the share of epochs below ``dip``.
+
+    ``curves``: per contender, test F1 of shape ``(seeds, epochs, 1 + k)``."""
     rows = []
-    for name, runs_f1 in curves.items():
-        slices = np.stack(runs_f1)[:, :, 1:].mean(axis=2)  # (seeds, epochs)
+    for name, f1 in curves.items():
+        slices = f1[:, :, 1:].mean(axis=2)  # (seeds, epochs)
         for start in range(slices.shape[1] % window, slices.shape[1], window):
             part = slices[:, start : start + window]
             rows.append(
@@ -185,9 +183,9 @@ def window_table(curves: dict[str, list[np.ndarray]], window: int, dip: float) -
     )
 
 
-def _run_job(job: tuple[str, int], **settings) -> np.ndarray:
+def _run_job(job: tuple[str, int], geometry: str, **settings: Any) -> np.ndarray:
     name, seed = job
-    return trajectory(settings.pop("geometry"), name, seed=seed, **settings)
+    return trajectory(geometry, name, seed=seed, **settings)
 
 
 if __name__ == "__main__":
