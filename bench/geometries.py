@@ -50,8 +50,6 @@ from bench.synthetic import (
 )
 from slicing.model.classifier import SliceAwareClassifier
 from slicing.model.combiner import SliceCombinerModule
-from slicing.model.heads import INDICATOR_LOGITS, PREDICTOR_LOGITS
-from slicing.model.tasks import slice_part_name
 
 
 @dataclass(frozen=True)
@@ -352,15 +350,8 @@ def slice_attention(model: torch.nn.Module, data: Data) -> np.ndarray | None:
     inner = getattr(model, "model", None)
     if not isinstance(inner, SliceAwareClassifier):
         return None
-    inner.eval()
-    base = inner.base_task.name
-    outputs = inner.forward({"input_data": data.X}, [base])
-    heads = outputs[slice_part_name(base, "heads")]
-    combiner = inner.module_pool[slice_part_name(base, "combiner")]
-    weights = combiner.attention_weights(
-        heads[INDICATOR_LOGITS], heads[PREDICTOR_LOGITS]
-    )
-    return (weights[:, :-1].sum(dim=1) >= 0.5).numpy()
+    weights = inner.predict_slice_attention(data.X).to_numpy()
+    return weights[:, :-1].sum(axis=1) >= 0.5
 
 
 def _run_job(job: tuple) -> tuple[list[float], list[float], float]:

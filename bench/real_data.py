@@ -240,7 +240,17 @@ def data_sets(test_fraction: float) -> dict[str, DataSet]:
 
 
 # --------------------------------------------------------------------------- runs
-def run_one(
+@dataclass(frozen=True)
+class FittedRun:
+    """One contender trained on one seed's split, with the rows it was scored on."""
+
+    model: nn.Module
+    test: Data
+    validation: Data | None  # the rows that picked the epoch, if any
+    seconds: float
+
+
+def fit_one(
     data_set: str,
     name: str,
     options: dict,
@@ -249,8 +259,8 @@ def run_one(
     lr: float,
     batch_size: int,
     test_fraction: float,
-) -> tuple[list[float], float]:
-    """Train one contender on one seed's split; F1 (overall, per slice) and seconds."""
+) -> FittedRun:
+    """Train one contender on one seed's split (early stopping where the set has it)."""
     torch.set_num_threads(1)
     logging.disable(logging.INFO)
     spec = data_sets(test_fraction)[data_set]
@@ -268,7 +278,13 @@ def run_one(
     started = time.perf_counter()
     model = build(name, options, train_data, spec.backbone)
     train(model, train_data, epochs, lr, batch_size, validation, PATIENCE)
-    return f1_scores(model, test_data), time.perf_counter() - started
+    return FittedRun(model, test_data, validation, time.perf_counter() - started)
+
+
+def run_one(*job: Any) -> tuple[list[float], float]:
+    """``fit_one``'s run scored: F1 (overall, per slice) on the test rows, seconds."""
+    fitted = fit_one(*job)
+    return f1_scores(fitted.model, fitted.test), fitted.seconds
 
 
 def _run_job(job: tuple) -> tuple[list[float], float]:
@@ -382,9 +398,12 @@ def reproduce_line(seeds: int, jobs: int, names: list[str]) -> str:
     return line
 
 
-def main() -> None:
+def arguments(
+    doc: str, contenders: list[str], seeds: int, section: str
+) -> argparse.ArgumentParser:
+    """The options every real-data bench takes (data sets, contenders, seeds, ...)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--datasets", nargs="+", default=["fair", "spam"], choices=["fair", "spam"]
@@ -392,10 +411,23 @@ def main() -> None:
     parser.add_argument(
         "--contenders",
         nargs="+",
-        default=list(CONTENDERS),
+        default=contenders,
         choices=list(CONTENDERS) + list(VARIANTS),
     )
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--test-fraction", type=float, default=0.3, help="fair only")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes (one thread each)"
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not write BENCHMARKS.md"
+    )
+    parser.add_argument("--section", default=section)
+    return parser
+
+
+def main() -> None:
+    parser = arguments(__doc__, list(CONTENDERS), 5, "real-data")
     parser.add_argument(
         "--epochs", type=int, help="for every data set (default: its own, 100 / 10)"
     )
@@ -405,17 +437,9 @@ def main() -> None:
     parser.add_argument(
         "--batch-size", type=int, help="for every data set (default: its own, 32)"
     )
-    parser.add_argument("--test-fraction", type=float, default=0.3, help="fair only")
-    parser.add_argument(
-        "--jobs", type=int, default=1, help="worker processes (one thread each)"
-    )
     parser.add_argument(
         "--quick", action="store_true", help="2 seeds, at most 10 epochs"
     )
-    parser.add_argument(
-        "--no-write", action="store_true", help="do not write BENCHMARKS.md"
-    )
-    parser.add_argument("--section", default="real-data")
     args = parser.parse_args()
     torch.set_num_threads(1)
     logging.disable(logging.INFO)

@@ -3,11 +3,11 @@
 ``SliceAwareInference`` holds what a trained ``SliceAwareClassifier`` does with
 inputs: class probabilities and classes from inputs alone, snorkel's
 ``predict``/``score`` dicts for a ``DictDataLoader`` (slice membership expanded into
-snorkel's per-slice label sets), ``score_slices`` and the learned slice indicators.
+snorkel's per-slice label sets), ``score_slices``, the learned slice indicators and the attention over the experts.
 ``SliceAwareClassifier`` (``slicing.model.classifier``) builds, trains and saves it.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from snorkel.utils import probs_to_preds
 
 from slicing.model.data import Inputs, iter_input_batches
 from slicing.model.devices import move_tensor
-from slicing.model.heads import INDICATOR_LOGITS
+from slicing.model.heads import INDICATOR_LOGITS, PREDICTOR_LOGITS
 from slicing.model.scoring import (
     LabelPredictions,
     as_prediction_dict,
@@ -184,6 +184,19 @@ class SliceAwareInference(MultitaskClassifier):
             remap[indicator_task_name(base_name, name)] = None
         return self.score(dataloaders, remap_labels=remap, as_dataframe=as_dataframe)
 
+    def _slice_head_outputs(
+        self, X: Inputs, batch_size: int
+    ) -> Iterator[dict[str, torch.Tensor]]:
+        """The base task's slice heads' outputs, one dict per batch of ``X``."""
+        base_name = self.base_task.name
+        with eval_mode(self), torch.no_grad():
+            for batch in iter_input_batches(
+                X, self.input_data_key, batch_size=batch_size
+            ):
+                yield self.forward(batch, {base_name})[
+                    slice_part_name(base_name, "heads")
+                ]
+
     def predict_slice_indicators(
         self, X: Inputs, *, batch_size: int = 1024
     ) -> pd.DataFrame:
@@ -198,18 +211,50 @@ class SliceAwareInference(MultitaskClassifier):
         pd.DataFrame
             ``(n, k)`` probabilities, one column per slice in ``slice_names``.
         """
-        base_name = self.base_task.name
         n_slices = len(self.slice_names)
         chunks = [np.zeros((0, n_slices))]
-        with eval_mode(self), torch.no_grad():
-            for batch in iter_input_batches(
-                X, self.input_data_key, batch_size=batch_size
-            ):
-                logits = self.forward(batch, {base_name})[
-                    slice_part_name(base_name, "heads")
-                ]
-                # The last column is the base slice (always 1): not a user slice.
-                chunks.append(
-                    torch.sigmoid(logits[INDICATOR_LOGITS][:, :n_slices]).cpu().numpy()
-                )
+        for heads in self._slice_head_outputs(X, batch_size):
+            # The last column is the base slice (always 1): not a user slice.
+            chunks.append(
+                torch.sigmoid(heads[INDICATOR_LOGITS][:, :n_slices]).cpu().numpy()
+            )
         return pd.DataFrame(np.concatenate(chunks), columns=self.slice_names)
+
+    def predict_slice_attention(
+        self, X: Inputs, *, batch_size: int = 1024
+    ) -> pd.DataFrame:
+        """Each row's attention over the slice experts and the base slice.
+
+        The weights the combiner gives each expert's representation for the final
+        prediction (they sum to 1 per row). Compare them with the SFs on validation
+        data to see which expert answers which rows: a slice whose expert takes
+        most of the attention on many rows outside it claims more than it should
+        (see the README's "Defaults, and why" for when that costs overall quality).
+
+        Returns
+        -------
+        pd.DataFrame
+            ``(n, k + 1)`` weights, one column per slice in ``slice_names``, then
+            ``"base"``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch import nn
+        >>> from slicing import SliceAwareClassifier
+        >>> model = SliceAwareClassifier(nn.Linear(2, 4), head_dim=4, slice_names=["a"])
+        >>> weights = model.predict_slice_attention(torch.zeros(3, 2))
+        >>> list(weights.columns), weights.sum(axis=1).round(6).tolist()
+        (['a', 'base'], [1.0, 1.0, 1.0])
+        """
+        base_name = self.base_task.name
+        combiner = self.module_pool[slice_part_name(base_name, "combiner")]
+        chunks = [np.zeros((0, len(self.slice_names) + 1))]
+        for heads in self._slice_head_outputs(X, batch_size):
+            weights = combiner.attention_weights(
+                heads[INDICATOR_LOGITS], heads[PREDICTOR_LOGITS]
+            )
+            chunks.append(weights.cpu().numpy())
+        return pd.DataFrame(
+            np.concatenate(chunks), columns=[*self.slice_names, BASE_SLICE]
+        )

@@ -9,6 +9,7 @@ from torch import nn
 
 from slicing.matrix import make_slice_matrix
 from slicing.model.classifier import SliceAwareClassifier
+from slicing.model.combiner import SliceCombinerModule
 from test.model.test_classifier import make_model, points, trained_model
 
 torch.set_num_threads(1)
@@ -127,3 +128,30 @@ def test_prediction_restores_each_submodules_mode():
     model.predict_slice_indicators(torch.randn(5, 2))
     assert model.training and backbone[0].training
     assert not backbone[1].training
+
+
+def test_slice_attention_follows_the_indicator_and_sums_to_one(trained):
+    model, X, _, right, _ = trained
+    weights = model.predict_slice_attention(X, batch_size=37)  # uneven batches
+    assert list(weights.columns) == ["right", "base"]
+    assert len(weights) == len(X)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-6)
+    # The default attention is softmax(Q) with the base at 0: the slice's weight
+    # is the indicator's probability.
+    np.testing.assert_allclose(
+        weights["right"], model.predict_slice_indicators(X)["right"], rtol=1e-5
+    )
+    assert weights["right"][right].mean() > 0.8
+    assert weights["right"][~right].mean() < 0.2
+
+
+def test_slice_attention_uses_the_models_combiner():
+    model = SliceAwareClassifier(
+        nn.Linear(2, 4),
+        head_dim=4,
+        slice_names=["a", "b"],
+        combiner=SliceCombinerModule(mode="uniform"),
+    )
+    weights = model.predict_slice_attention(torch.randn(6, 2))
+    assert list(weights.columns) == ["a", "b", "base"]
+    np.testing.assert_allclose(weights.to_numpy(), 1 / 3, rtol=1e-6)
