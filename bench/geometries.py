@@ -157,6 +157,30 @@ GEOMETRIES: dict[str, Geometry] = {
             "one large (5%) ellipse straddling the boundary, flipped",
             (Shape("ellipse", (0.0, 0.0), 0.05, aspect=2.5, angle=45.0),),
         ),
+        # Added after the defaults were set (issue 17, step 6) and run unchanged.
+        Geometry(
+            "mixed-labels",
+            "added after the defaults were set: a flipped ellipse on the boundary "
+            "(2%), a box away from it whose label follows a boundary shifted through "
+            "its middle (1.5%), a thin flipped ellipse near the boundary (0.8%)",
+            (
+                Shape("ellipse", (0.0, 0.0), 0.02, aspect=1.5, angle=30.0),
+                Shape("box", (0.55, 0.25), 0.015, label="shift", shift=0.8),
+                Shape("ellipse", (-0.5, 0.4), 0.008, aspect=6.0, angle=45.0),
+            ),
+        ),
+        Geometry(
+            "corners",
+            "added after the defaults were set: slices cut by the square's edges, a "
+            "flipped disc in the negative corner, a flipped box straddling the "
+            "boundary at a corner, a disc on an edge with a shifted boundary "
+            "(about 1.9%, 1.4%, 1.0% of the square inside it)",
+            (
+                disc((-0.9, -0.9), 0.03),
+                Shape("box", (0.9, -0.9), 0.02, aspect=2.0, angle=45.0),
+                disc((-1.0, 0.5), 0.02, label="shift", shift=-0.8),
+            ),
+        ),
     ]
 }
 

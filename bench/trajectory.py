@@ -128,10 +128,13 @@ def main() -> None:
         final = f1[:, -1, 1:].mean(axis=1)
         averaged = f1[:, -last:, 1:].mean(axis=(1, 2))
         within = f1[:, -last:, 1:].mean(axis=2).std(axis=1)
+        overall = f1[:, -last:, 0]
         rows.append(
             [
                 name,
                 f"{f1[:, -1, 0].mean():.1f} ± {f1[:, -1, 0].std():.1f}",
+                f"{overall.mean(axis=1).mean():.1f} ± {overall.mean(axis=1).std():.1f}",
+                f"{overall.std(axis=1).mean():.2f}",
                 f"{final.mean():.1f} ± {final.std():.1f}",
                 f"{averaged.mean():.1f} ± {averaged.std():.1f}",
                 f"{within.mean():.1f}",
@@ -147,6 +150,8 @@ def main() -> None:
             [
                 "model",
                 "overall, last epoch",
+                f"overall, averaged over the last {last} epochs",
+                f"std of overall over the last {last} epochs, within a seed",
                 "mean slice, last epoch",
                 f"mean slice, averaged over the last {last} epochs",
                 f"std of mean slice over the last {last} epochs, within a seed",
