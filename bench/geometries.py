@@ -25,6 +25,16 @@ away; where the overall F1 is lost.
 
     flock /tmp/slicing-bench.lock python -m bench.geometries --seeds 5 --epochs 150 --jobs 2 --no-write
     python -m bench.geometries --quick --no-write          # smoke test, about 2 minutes
+
+``bench/logs/`` holds the progress lines (one per contender, setting and seed) that
+BENCHMARKS.md's geometry sections were built from; runs are deterministic per seed, so
+a new variant of ours can be compared without rerunning the baselines:
+
+    python -m bench.geometries --from-logs bench/logs/geometries.log --regions \
+        --contenders VANILLA snorkel.slicing ours "ours, MLP indicator"
+    python -m bench.geometries --from-logs bench/logs/geometries_ten_seeds.log \
+        --seeds 10 --regions --geometries heldout discs-away shifted --section \
+        geometries_ten_seeds
 """
 
 import argparse
