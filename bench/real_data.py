@@ -369,17 +369,25 @@ def slices_table(test_fraction: float) -> str:
     )
 
 
+def quoted_names(names: list[str]) -> str:
+    """Contender names as shell arguments: quoted where they hold spaces.
+
+    >>> print(quoted_names(["ours", "ours, balance power 0.5"]))
+    ours "ours, balance power 0.5"
+    """
+    return " ".join(
+        name if name.isidentifier() or name in CONTENDERS else f'"{name}"'
+        for name in names
+    )
+
+
 def reproduce_line(seeds: int, jobs: int, names: list[str]) -> str:
     """The command that measured ``names``, and what each variant of ours sets.
 
     >>> print(reproduce_line(10, 2, ["ours", "ours, balance power 0.5"]))
     Reproduce: `python -m bench.real_data --seeds 10 --jobs 2 --contenders ours "ours, balance power 0.5"`. Variants of ours (`bench.geometries.VARIANTS`, the other options at their defaults): `ours, balance power 0.5`: `balance_indicators=0.5`.
     """  # noqa: E501
-    quoted = " ".join(
-        name if name.isidentifier() or name in CONTENDERS else f'"{name}"'
-        for name in names
-    )
-    line = f"Reproduce: `python -m bench.real_data --seeds {seeds} --jobs {jobs} --contenders {quoted}`."
+    line = f"Reproduce: `python -m bench.real_data --seeds {seeds} --jobs {jobs} --contenders {quoted_names(names)}`."
     variants = [
         f"`{name}`: `"
         + ", ".join(

@@ -211,9 +211,6 @@ def main() -> None:
         sections.append(f"{title}\n\n{body}")
     minutes = (time.perf_counter() - started) / 60
     print(f"wall time {minutes:.1f} min", flush=True)
-    quoted = " ".join(
-        name if name in real_data.CONTENDERS else f'"{name}"' for name in contenders
-    )
     header = (
         "## Real data, scores beside F1 at 0.5 (`bench/real_data_scores.py`)\n\n"
         f"{machine_line()} {seeds} seeds; the runs of `bench/real_data.py` (same "
@@ -224,7 +221,8 @@ def main() -> None:
         "rows where the user slices together hold at least half of the attention "
         "(ours only); members: rows in at least one slice.\n\n"
         f"Reproduce: `python -m bench.real_data_scores --seeds {seeds} --jobs "
-        f"{args.jobs} --datasets {' '.join(args.datasets)} --contenders {quoted}`.\n\n"
+        f"{args.jobs} --datasets {' '.join(args.datasets)} --contenders "
+        f"{real_data.quoted_names(list(contenders))}`.\n\n"
     )
     if not args.no_write:
         write_section(args.section, header + "\n\n".join(sections))

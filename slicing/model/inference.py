@@ -3,7 +3,8 @@
 ``SliceAwareInference`` holds what a trained ``SliceAwareClassifier`` does with
 inputs: class probabilities and classes from inputs alone, snorkel's
 ``predict``/``score`` dicts for a ``DictDataLoader`` (slice membership expanded into
-snorkel's per-slice label sets), ``score_slices``, the learned slice indicators and the attention over the experts.
+snorkel's per-slice label sets), ``score_slices``, the learned slice indicators and
+the attention over the experts.
 ``SliceAwareClassifier`` (``slicing.model.classifier``) builds, trains and saves it.
 """
 
