@@ -216,7 +216,12 @@ def build(
         # The classifier's own options; the rest configure the combiner.
         classifier_options = {
             key: options.pop(key)
-            for key in ("share_final_head", "balance_indicators", "indicator_dim")
+            for key in (
+                "share_final_head",
+                "balance_indicators",
+                "member_weight_decay",
+                "indicator_dim",
+            )
             if key in options
         }
         model = SliceAwareClassifier(

@@ -27,7 +27,12 @@ from slicing.model.devices import Device, resolve_device
 from slicing.model.heads import INDICATOR_LOGITS, PREDICTOR_LOGITS, SliceHeadsModule
 from slicing.model.inference import SliceAwareInference
 from slicing.model.labels import validate_base_labels
-from slicing.model.losses import balance_power, slice_losses
+from slicing.model.losses import (
+    DEFAULT_MEMBER_WEIGHT_DECAY,
+    balance_power,
+    check_member_weight_decay,
+    slice_losses,
+)
 from slicing.model.persistence import load_checked_state, save_state
 from slicing.model.tasks import (
     check_slice_names,
@@ -96,6 +101,10 @@ class SliceAwareClassifier(SliceAwareInference):
         Up-weight slice members in the indicator losses by ``(non-members /
         members) ** power``: ``True`` (default) for power 1, a power in ``[0,
         1]``, or ``False``; see ``slicing.model.losses.slice_losses``.
+    member_weight_decay
+        How fast a member's up-weight fades as its indicator learns it (exponent
+        ``gamma >= 0``; ``0`` keeps the full weight); see
+        ``slicing.model.losses.slice_losses``.
     device
         Where the model lives and computes: ``"cpu"``, ``"cuda:1"``, a
         ``torch.device`` or snorkel's int convention (``-1`` for the CPU). A CUDA
@@ -151,6 +160,7 @@ class SliceAwareClassifier(SliceAwareInference):
         combiner: SliceCombinerModule | None = None,
         share_final_head: bool = True,
         balance_indicators: bool | float = True,
+        member_weight_decay: float = DEFAULT_MEMBER_WEIGHT_DECAY,
         device: Device = "cpu",
         **multitask_kwargs: Any,
     ) -> None:
@@ -188,6 +198,7 @@ class SliceAwareClassifier(SliceAwareInference):
         self.cardinality = cardinality
         balance_power(balance_indicators)  # a ValueError now, not at the first batch
         self.balance_indicators = balance_indicators
+        self.member_weight_decay = check_member_weight_decay(member_weight_decay)
         self.target_device = target_device
         self.to(target_device)
 
@@ -266,6 +277,7 @@ class SliceAwareClassifier(SliceAwareInference):
                 Y_dict[membership_key].to(self.target_device),
                 Y_dict[base_name].to(self.target_device),
                 balance_indicators=self.balance_indicators,
+                member_weight_decay=self.member_weight_decay,
             )
             batch_size = float(len(Y_dict[membership_key]))
             for part, loss in [

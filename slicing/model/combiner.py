@@ -91,7 +91,7 @@ class SliceCombinerModule(nn.Module):
         97.7 and 83.8 ± 8.2 (BENCHMARKS.md, "Issue 17: why the defaults ...
         changed"). Where slices are broad and experts are good beyond them,
         ``"full"`` can be better: on the spam comments, with today's defaults
-        otherwise, it scored 93.7 overall F1 against 91.6 (``bench/real_data.py``,
+        otherwise, it scored 93.8 overall F1 against 92.2 (``bench/real_data.py``,
         10 seeds).
     indicator_score
         How the indicator logits ``q`` enter the attention as ``Q``. The last column

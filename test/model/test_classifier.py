@@ -207,6 +207,8 @@ def test_constructor_refuses_bad_arguments():
         make_model(cardinality=1)
     with pytest.raises(ValueError, match="balance_indicators must be True, False"):
         make_model(balance_indicators=2.0)
+    with pytest.raises(ValueError, match="member_weight_decay must be a finite"):
+        make_model(member_weight_decay=-1.0)
 
 
 def test_zero_slices_train_on_the_base_slice_only():

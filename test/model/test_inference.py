@@ -141,7 +141,7 @@ def test_slice_attention_follows_the_indicator_and_sums_to_one(trained):
     np.testing.assert_allclose(
         weights["right"], model.predict_slice_indicators(X)["right"], rtol=1e-5
     )
-    assert weights["right"][right].mean() > 0.8
+    assert weights["right"][right].mean() > 0.7
     assert weights["right"][~right].mean() < 0.2
 
 

@@ -4,7 +4,9 @@ import torch.nn.functional as F
 
 from slicing.model.losses import (
     DEFAULT_BALANCE_POWER,
+    DEFAULT_MEMBER_WEIGHT_DECAY,
     balance_power,
+    check_member_weight_decay,
     label_distribution,
     slice_losses,
 )
@@ -80,7 +82,9 @@ def test_balanced_indicator_loss_weights_members_by_a_power_of_imbalance(
     membership = torch.tensor([[True, True]] + [[False, True]] * 4)
     labels = torch.zeros(5, dtype=torch.long)
     p = torch.zeros(5, 2, 2)
-    balanced, _ = slice_losses(q, p, membership, labels, balance_indicators=balance)
+    balanced, _ = slice_losses(
+        q, p, membership, labels, balance_indicators=balance, member_weight_decay=0
+    )
     plain, _ = slice_losses(q, p, membership, labels, balance_indicators=False)
     ln2 = torch.log(torch.tensor(2.0))
     # slice 0: one member weighted (4/1) ** power plus four non-members, over 5 rows;
@@ -90,8 +94,9 @@ def test_balanced_indicator_loss_weights_members_by_a_power_of_imbalance(
     torch.testing.assert_close(plain, 2 * ln2)
 
 
-def test_default_balance_weighs_members_and_non_members_equally():
+def test_default_balance_weighs_members_and_non_members_equally_then_decays():
     assert balance_power(True) == DEFAULT_BALANCE_POWER == 1.0
+    assert DEFAULT_MEMBER_WEIGHT_DECAY == 2.0
     assert balance_power(False) == balance_power(0) == 0.0
 
 
@@ -99,3 +104,49 @@ def test_default_balance_weighs_members_and_non_members_equally():
 def test_balance_power_outside_zero_one_is_refused(bad):
     with pytest.raises(ValueError, match="power in \\[0, 1\\]"):
         balance_power(bad)
+
+
+def test_decaying_member_weight_fades_with_the_indicators_confidence():
+    # Slice 0: one member among five rows, weight w = 4 at power 1. Its indicator
+    # logit is 0 (sigmoid 1/2), so with gamma 2 the weight is 1 + 3 * (1/2) ** 2.
+    q = torch.tensor([[0.0], [0.0], [0.0], [0.0], [0.0]])
+    membership = torch.tensor([[True], [False], [False], [False], [False]])
+    labels = torch.zeros(5, dtype=torch.long)
+    p = torch.zeros(5, 1, 2)
+    ln2 = torch.log(torch.tensor(2.0))
+    decayed, _ = slice_losses(q, p, membership, labels)  # the default, gamma 2
+    full, _ = slice_losses(q, p, membership, labels, member_weight_decay=0.0)
+    torch.testing.assert_close(decayed, ln2 * (1 + 3 * 0.25 + 4) / 5)
+    torch.testing.assert_close(full, ln2 * (4 + 4) / 5)
+
+
+def test_decayed_weight_of_a_recognised_member_is_about_one_and_not_differentiated():
+    membership = torch.tensor([[True], [False], [False], [False]])
+    labels = torch.zeros(4, dtype=torch.long)
+    p = torch.zeros(4, 1, 2)
+    for member_logit, weight in [(8.0, 1.0), (-8.0, 3.0)]:
+        q = torch.tensor([[member_logit], [0.0], [0.0], [0.0]], requires_grad=True)
+        loss, _ = slice_losses(q, p, membership, labels, member_weight_decay=2.0)
+        loss.backward()
+        # d/dq of weight * BCE(q, 1) with the weight held fixed: weight * (sigmoid - 1)
+        expected = weight * (torch.sigmoid(q[0, 0].detach()) - 1) / 4
+        torch.testing.assert_close(q.grad[0, 0], expected, atol=1e-3, rtol=1e-3)
+
+
+def test_decay_changes_nothing_without_balancing():
+    torch.manual_seed(2)
+    q, p = torch.randn(8, 3), torch.randn(8, 3, 2)
+    membership = torch.rand(8, 3) < 0.3
+    labels = torch.randint(0, 2, (8,))
+    torch.testing.assert_close(
+        slice_losses(q, p, membership, labels, balance_indicators=False),
+        slice_losses(
+            q, p, membership, labels, balance_indicators=False, member_weight_decay=2.0
+        ),
+    )
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("inf"), float("nan"), "two"])
+def test_member_weight_decay_must_be_a_finite_number_at_least_zero(bad):
+    with pytest.raises(ValueError, match="member_weight_decay must be a finite"):
+        check_member_weight_decay(bad)
