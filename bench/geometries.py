@@ -35,12 +35,20 @@ a new variant of ours can be compared without rerunning the baselines:
         snorkel.slicing ours "ours, full member weight (default before step 7)" \
         "ours, MLP indicator"
     python -m bench.geometries --from-logs bench/logs/geometries_ten_seeds.log \
-        --seeds 10 --regions --geometries heldout discs-away shifted --section \
-        geometries_ten_seeds
+        bench/logs/geometries.log bench/logs/geometries_step7.log \
+        bench/logs/geometries_ten_seeds_step7.log --seeds 10 --regions \
+        --geometries heldout discs-away shifted overlap one-large \
+        --section geometries_ten_seeds --contenders VANILLA snorkel.slicing ours \
+        "ours, full member weight (default before step 7)"
 
-``geometries_step7.log`` holds ``ours`` after issue 17's step 7 (the decaying member
-weight; a later log wins on a repeated run) and the earlier default's runs, renamed.
-The ten-seed log was measured before step 7.
+(BENCHMARKS.md's sections also pass ``--measured`` and ``--intro`` for their headers.)
+A later log wins on a repeated run, and a setting is built only where some contender
+has every requested seed. ``geometries_step7.log`` holds ``ours`` after issue 17's
+step 7 (the decaying member weight) and the earlier default's runs, renamed;
+``geometries_ten_seeds.log`` holds seeds 0-9 of three settings measured before step
+7, and ``geometries_ten_seeds_step7.log`` seeds 5-9 of today's ``ours`` there and of
+every contender on ``overlap`` (lr 0.001) and ``one-large``, plus the earlier
+default's seeds 5-9, renamed.
 """
 
 import argparse
@@ -52,6 +60,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.stats
 import torch
 
 from bench.report import machine_line, markdown_table, write_section
@@ -555,6 +564,14 @@ def table(results: dict[str, Result], with_regions: bool) -> str:
     return markdown_table(headers, rows)
 
 
+def larger_spread_p(values: np.ndarray, reference: np.ndarray) -> float:
+    """One-sided F-test: the p-value of ``values`` having a larger variance than
+    ``reference`` (per-seed scores; sample variances), i.e. how often two equally
+    spread sets of seeds would differ at least this much by chance."""
+    ratio = values.var(ddof=1) / reference.var(ddof=1)
+    return float(scipy.stats.f.sf(ratio, len(values) - 1, len(reference) - 1))
+
+
 def targets(results: dict[str, Result]) -> list[tuple[str, str, bool]]:
     """Issue 17's targets: (target, measured, met)."""
     ours, ref, vanilla = (
@@ -577,13 +594,12 @@ def targets(results: dict[str, Result]) -> list[tuple[str, str, bool]]:
             ("slice F1 >= snorkel.slicing", f"{o_sl:.1f} vs {r_sl:.1f}", o_sl >= r_sl)
         )
         o_std, r_std = ours.slice_mean.std(), ref.slice_mean.std()
-        checks.append(
-            (
-                "slice F1 std <= snorkel.slicing's",
-                f"{o_std:.1f} vs {r_std:.1f}",
-                o_std <= r_std,
+        spread = f"{o_std:.1f} vs {r_std:.1f}"
+        if o_std > r_std:
+            spread += (
+                f" (F-test p = {larger_spread_p(ours.slice_mean, ref.slice_mean):.2f})"
             )
-        )
+        checks.append(("slice F1 std <= snorkel.slicing's", spread, o_std <= r_std))
     if vanilla is not None:
         v_all, v_sl = vanilla.f1[:, 0].mean(), vanilla.slice_mean.mean()
         checks.append(
@@ -672,6 +688,17 @@ def main() -> None:
         "training (runs are deterministic per seed; a later log wins on a repeated "
         "run; values are rounded as printed: F1 to 0.1, errors to 1)",
     )
+    parser.add_argument(
+        "--measured",
+        metavar="WHEN",
+        help="when the logged runs were measured, for the section's header "
+        "(default: today)",
+    )
+    parser.add_argument(
+        "--intro",
+        default="",
+        help="a paragraph that opens the section (what it holds and why)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.epochs, args.n_points = 2, 10, 4_000
@@ -687,8 +714,13 @@ def main() -> None:
         for noise in args.noise or geometry.noise:
             for lr in args.lrs:
                 if logged is not None:
-                    if not any(k[:3] == (geometry.name, lr, noise) for k in logged):
-                        continue  # this setting was not run
+                    if not any(
+                        all(
+                            (geometry.name, lr, noise, name, s) in logged for s in seeds
+                        )
+                        for name in contenders
+                    ):
+                        continue  # this setting was not run with these seeds
                     results = logged_results(
                         logged, geometry, lr, noise, contenders, seeds
                     )
@@ -727,7 +759,8 @@ def main() -> None:
     header = (
         f"## Synthetic geometries{f', {args.seeds} seeds' if args.seeds != 5 else ''} "
         "(`bench/geometries.py`)\n\n"
-        "Issue 17's suite: the setting of the synthetic study (points uniform in "
+        + (f"{args.intro.strip()}\n\n" if args.intro.strip() else "")
+        + "Issue 17's suite: the setting of the synthetic study (points uniform in "
         "[-1, 1]^2, label `x0 + x1 > 0`, the 2-layer MLP with 13 units) with other "
         "slices: boxes, thin strips, ellipses and discs, straddling the boundary or "
         "away from it, 0.5-5% of the square each, 1 to 5 slices, overlapping or not, "
@@ -736,7 +769,7 @@ def main() -> None:
         "(`slicing.SliceAwareClassifier`, defaults), on the same backbone and "
         "training loop; rows after ours are variants of it (`bench.geometries."
         "VARIANTS`, e.g. `ours, MLP indicator`: `indicator_dim=None`), where they "
-        f"were run. {machine_line()} {args.n_points:,} training and "
+        f"were run. {machine_line(args.measured)} {args.n_points:,} training and "
         f"{args.n_points:,} test points, {args.seeds} seeds"
         f"{f' ({seeds.start}-{seeds.stop - 1})' if seeds.start else ''}, "
         f"{args.epochs} epochs, "
@@ -747,9 +780,13 @@ def main() -> None:
         "errors per 10,000 test points among slice members, in the band of width "
         f'{args.margin} around the slices ("near") and farther away; "% slice '
         'expert answers": rows where the user slices together hold at least half of '
-        "the attention. Targets are issue 17's, checked for ours.\n\n"
+        "the attention. Targets are issue 17's, checked for ours; where ours' "
+        "spread is the larger, the check adds the p-value of a one-sided F-test on "
+        "the per-seed mean slice F1 (how often two equally spread sets of seeds "
+        "would differ at least this much).\n\n"
         + (
-            "Built with `--from-logs` from the progress lines of the runs (one "
+            f"Built with `--from-logs {' '.join(args.from_logs)}` from the "
+            "progress lines of the runs (one "
             "line per contender and seed; runs are deterministic per seed), so "
             "values are rounded as printed there: F1 to 0.1 per seed.\n\n"
             if args.from_logs

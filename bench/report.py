@@ -32,10 +32,11 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def machine_line() -> str:
-    """One line describing where the numbers were measured."""
+def machine_line(measured: str | None = None) -> str:
+    """One line describing where (and when: ``measured``, default today) the numbers
+    were measured."""
     return (
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, "
+        f"Measured {measured or time.strftime('%Y-%m-%d')} on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}."
     )
 

@@ -9,7 +9,7 @@ Threads: torch runs with ONE intra-op thread (``torch.set_num_threads(1)``). The
 models are tiny; on this 2-core machine two threads ran up to 15x slower per epoch
 when another process was busy, and never faster. Run under the shared lock:
 
-    flock /tmp/slicing-bench.lock python bench/train_scaling.py
+    flock /tmp/slicing-bench.lock python -m bench.train_scaling [--repeats 5]
 """
 
 import argparse

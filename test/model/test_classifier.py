@@ -40,14 +40,14 @@ def make_model(slice_names=("right",), **kwargs) -> SliceAwareClassifier:
 
 
 def trained_model(
-    seed: int = 0, **kwargs
+    seed: int = 0, n_epochs: int = 8, **kwargs
 ) -> tuple[SliceAwareClassifier, torch.Tensor, torch.Tensor, np.ndarray]:
     X, Y, right = points()
     model = make_model(**kwargs)
     dataset = DictDataset.from_tensors(X, Y, "train")
     S = make_slice_matrix(right[:, None], ["right"])
     loader = model.make_slice_dataloader(dataset, S, batch_size=32, shuffle=True)
-    model.fit([loader], n_epochs=8, lr=0.05, seed=seed, progress_bar=False)
+    model.fit([loader], n_epochs=n_epochs, lr=0.05, seed=seed, progress_bar=False)
     return model, X, Y, right
 
 

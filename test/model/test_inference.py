@@ -130,8 +130,11 @@ def test_prediction_restores_each_submodules_mode():
     assert not backbone[1].training
 
 
-def test_slice_attention_follows_the_indicator_and_sums_to_one(trained):
-    model, X, _, right, _ = trained
+def test_slice_attention_follows_the_indicator_and_sums_to_one():
+    # Its own model, trained longer than the shared fixture: with the decaying
+    # member weight the indicator of this 23% slice reaches 0.8 on members after
+    # about 10 epochs (0.89 after 16).
+    model, X, _, right = trained_model(n_epochs=16)
     weights = model.predict_slice_attention(X, batch_size=37)  # uneven batches
     assert list(weights.columns) == ["right", "base"]
     assert len(weights) == len(X)
@@ -141,7 +144,7 @@ def test_slice_attention_follows_the_indicator_and_sums_to_one(trained):
     np.testing.assert_allclose(
         weights["right"], model.predict_slice_indicators(X)["right"], rtol=1e-5
     )
-    assert weights["right"][right].mean() > 0.7
+    assert weights["right"][right].mean() > 0.8
     assert weights["right"][~right].mean() < 0.2
 
 
