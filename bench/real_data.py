@@ -71,7 +71,14 @@ import torch
 from torch import nn
 
 from bench import real_data_spam as spam
-from bench.geometries import VARIANTS, Result, table, targets, targets_table
+from bench.geometries import (
+    SPREAD_TEST_NOTE,
+    VARIANTS,
+    Result,
+    table,
+    targets,
+    targets_table,
+)
 from bench.report import machine_line, markdown_table, write_section
 from bench.synthetic import Data, f1_scores, map_jobs, train
 from bench.synthetic import build as synthetic_build
@@ -491,7 +498,8 @@ def main() -> None:
         "`torch.set_num_threads(1)`, the training loop of `bench/synthetic.py`; "
         f"{minutes:.0f} min wall time. F1 x 100 on the test rows, mean ± std over "
         "seeds; slices scored on the test rows their SF selects. Issue 17's targets "
-        "are checked for each variant of ours in the place of `ours`.\n\n"
+        "are checked for each variant of ours in the place of `ours`. "
+        f"{SPREAD_TEST_NOTE}\n\n"
         f"{reproduce_line(args.seeds, args.jobs, list(contenders))}\n\n"
     )
     if not args.no_write:
