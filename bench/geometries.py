@@ -48,7 +48,8 @@ step 7 (the decaying member weight) and the earlier default's runs, renamed;
 ``geometries_ten_seeds.log`` holds seeds 0-9 of three settings measured before step
 7, and ``geometries_ten_seeds_step7.log`` seeds 5-9 of today's ``ours`` there and of
 every contender on ``overlap`` (lr 0.001) and ``one-large``, plus the earlier
-default's seeds 5-9, renamed.
+default's seeds 5-9, renamed. ``geometries_slice_level_decay.log`` holds the variant
+``ours, member weight fading per slice`` (not adopted; BENCHMARKS.md, step 8).
 """
 
 import argparse
@@ -75,6 +76,7 @@ from bench.synthetic import (
 )
 from slicing.model.classifier import SliceAwareClassifier
 from slicing.model.combiner import SliceCombinerModule
+from slicing.model.losses import balance_power, slice_losses
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,43 @@ GEOMETRIES: dict[str, Geometry] = {
 }
 
 
+class SliceLevelDecayClassifier(SliceAwareClassifier):
+    """Experiment (issue 17, after step 8): the member weight fades with how well the
+    indicator recognises its slice's members *on average* in the batch, one weight
+    per slice, instead of member by member. Under SF noise the members an indicator
+    cannot recognise are mostly the SF's false positives; fading member by member
+    leaves them the full weight while the true members fall to about 1, so they
+    dominate the member side of the loss. Here the weight of slice ``j`` is
+    ``1 + (w - 1) * (1 - mean sigmoid(q) over its members) ** gamma``."""
+
+    def batch_slice_losses(
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        membership: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        plain_indicator, predictor = slice_losses(
+            indicator_logits,
+            predictor_logits,
+            membership,
+            labels,
+            balance_indicators=False,
+        )
+        members = membership.to(indicator_logits.dtype)
+        n_members = members.sum(dim=0).clamp(min=1.0)
+        full = ((1.0 - members).sum(dim=0).clamp(min=1.0) / n_members).pow(
+            balance_power(self.balance_indicators)
+        )
+        recall = (torch.sigmoid(indicator_logits.detach()) * members).sum(0) / n_members
+        weight = 1.0 + (full - 1.0) * (1.0 - recall).pow(self.member_weight_decay)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            indicator_logits, members, reduction="none"
+        )
+        extra = (bce * members * (weight - 1.0)).mean(dim=0).sum()
+        return plain_indicator + extra, predictor
+
+
 class OffsetBaseCombiner(SliceCombinerModule):
     """Diagnostic: the base slice enters the attention at ``BASE_LOG_ODDS`` instead of
     0. The balanced indicator loss weights a batch's members by about
@@ -323,6 +362,9 @@ VARIANTS: dict[str, dict] = {
 }
 # Measured with today's indicator loss (the decaying member weight).
 VARIANTS["ours, Q + |P| attention"] = {"mode": "full"}
+VARIANTS["ours, member weight fading per slice"] = {
+    "classifier_class": SliceLevelDecayClassifier
+}
 
 
 def make_geometry_data(

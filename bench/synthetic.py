@@ -213,6 +213,7 @@ def build(
     if name.startswith(("ours", "naive")):
         options = dict(options)
         combiner_class = options.pop("combiner_class", SliceCombinerModule)
+        classifier_class = options.pop("classifier_class", SliceAwareClassifier)
         # The classifier's own options; the rest configure the combiner.
         classifier_options = {
             key: options.pop(key)
@@ -224,7 +225,7 @@ def build(
             )
             if key in options
         }
-        model = SliceAwareClassifier(
+        model = classifier_class(
             body,
             width,
             slice_names,

@@ -271,13 +271,11 @@ class SliceAwareClassifier(SliceAwareInference):
 
         if membership_key in Y_dict:
             heads_output = outputs[slice_part_name(base_name, "heads")]
-            indicator_loss, predictor_loss = slice_losses(
+            indicator_loss, predictor_loss = self.batch_slice_losses(
                 heads_output[INDICATOR_LOGITS],
                 heads_output[PREDICTOR_LOGITS],
                 Y_dict[membership_key].to(self.target_device),
                 Y_dict[base_name].to(self.target_device),
-                balance_indicators=self.balance_indicators,
-                member_weight_decay=self.member_weight_decay,
             )
             batch_size = float(len(Y_dict[membership_key]))
             for part, loss in [
@@ -287,6 +285,26 @@ class SliceAwareClassifier(SliceAwareInference):
                 loss_dict[slice_part_name(base_name, part)] = loss
                 count_dict[slice_part_name(base_name, part)] = batch_size
         return loss_dict, count_dict
+
+    def batch_slice_losses(
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        membership: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The summed indicator and predictor losses of one batch:
+        ``slicing.model.losses.slice_losses`` with this model's
+        ``balance_indicators`` and ``member_weight_decay``. A subclass may override
+        it to train with other slice losses (``bench/geometries.py`` does)."""
+        return slice_losses(
+            indicator_logits,
+            predictor_logits,
+            membership,
+            labels,
+            balance_indicators=self.balance_indicators,
+            member_weight_decay=self.member_weight_decay,
+        )
 
     def fit(
         self,

@@ -160,6 +160,38 @@ def test_empty_slice_scores_nan_and_a_batch_without_members_has_finite_loss():
     assert np.isnan(scores["task_slice:right_pred/SnorkelDataset/train/accuracy"])
 
 
+def test_calculate_loss_takes_the_slice_losses_of_batch_slice_losses():
+    X, Y, right = points(40)
+    seen = {}
+
+    class Doubled(SliceAwareClassifier):
+        def batch_slice_losses(self, indicator_logits, predictor_logits, *rest):
+            seen["shapes"] = (indicator_logits.shape, predictor_logits.shape)
+            indicator, predictor = super().batch_slice_losses(
+                indicator_logits, predictor_logits, *rest
+            )
+            return 2 * indicator, 2 * predictor
+
+    torch.manual_seed(0)
+    plain = make_model()
+    doubled = Doubled(nn.Sequential(nn.Linear(2, 8), nn.ReLU()), 8, ["right"])
+    doubled.load_state_dict(plain.state_dict())
+    S = make_slice_matrix(right[:, None], ["right"])
+    batch = next(
+        iter(
+            plain.make_slice_dataloader(
+                DictDataset.from_tensors(X, Y, "train"), S, batch_size=40
+            )
+        )
+    )
+    expected, _ = plain.calculate_loss(*batch)
+    losses, _ = doubled.calculate_loss(*batch)
+    assert seen["shapes"] == (torch.Size([40, 2]), torch.Size([40, 2, 2]))
+    for part in ("task_slice_indicators", "task_slice_predictors"):
+        assert losses[part].item() == pytest.approx(2 * expected[part].item())
+    assert losses["task"].item() == pytest.approx(expected["task"].item())
+
+
 def test_make_slice_dataloader_leaves_the_callers_dataset_unchanged_and_takes_int64():
     X, Y, right = points(50)
     dataset = DictDataset.from_tensors(X, Y, "train")
