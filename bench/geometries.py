@@ -48,8 +48,9 @@ step 7 (the decaying member weight) and the earlier default's runs, renamed;
 ``geometries_ten_seeds.log`` holds seeds 0-9 of three settings measured before step
 7, and ``geometries_ten_seeds_step7.log`` seeds 5-9 of today's ``ours`` there and of
 every contender on ``overlap`` (lr 0.001) and ``one-large``, plus the earlier
-default's seeds 5-9, renamed. ``geometries_slice_level_decay.log`` holds the variant
-``ours, member weight fading per slice`` (not adopted; BENCHMARKS.md, step 8).
+default's seeds 5-9, renamed. ``geometries_step8_experiments.log`` holds the
+variants ``ours, member weight fading per slice`` and ``ours, member weight decay 1``
+(not adopted; BENCHMARKS.md, step 8).
 """
 
 import argparse
@@ -362,6 +363,7 @@ VARIANTS: dict[str, dict] = {
 }
 # Measured with today's indicator loss (the decaying member weight).
 VARIANTS["ours, Q + |P| attention"] = {"mode": "full"}
+VARIANTS["ours, member weight decay 1"] = {"member_weight_decay": 1.0}
 VARIANTS["ours, member weight fading per slice"] = {
     "classifier_class": SliceLevelDecayClassifier
 }
