@@ -293,10 +293,40 @@ class SliceAwareClassifier(SliceAwareInference):
         membership: torch.Tensor,
         labels: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The summed indicator and predictor losses of one batch:
+        """The summed indicator and predictor losses of one batch.
+
+        ``calculate_loss`` calls this with the slice heads' outputs; it is
         ``slicing.model.losses.slice_losses`` with this model's
         ``balance_indicators`` and ``member_weight_decay``. A subclass may override
-        it to train with other slice losses (``bench/geometries.py`` does)."""
+        it to train with other slice losses (``bench/geometries.py`` does).
+
+        Parameters
+        ----------
+        indicator_logits
+            ``(batch, k + 1)``, the base slice last.
+        predictor_logits
+            ``(batch, k + 1, cardinality)``.
+        membership
+            Bool ``(batch, k + 1)``: row ``b`` is in slice ``j``.
+        labels
+            Hard ``(batch,)`` or soft ``(batch, cardinality)`` labels.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            Scalar indicator loss and scalar predictor loss.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch import nn
+        >>> model = SliceAwareClassifier(nn.Linear(2, 4), 4, ["short"])
+        >>> membership = torch.tensor([[True, True], [False, True]])
+        >>> _, predictor_loss = model.batch_slice_losses(
+        ...     torch.zeros(2, 2), torch.zeros(2, 2, 2), membership, torch.tensor([0, 1]))
+        >>> round(predictor_loss.item(), 4)  # ln 2 for each of the two slices
+        1.3863
+        """
         return slice_losses(
             indicator_logits,
             predictor_logits,
