@@ -77,7 +77,11 @@ from bench.synthetic import (
 )
 from slicing.model.classifier import SliceAwareClassifier
 from slicing.model.combiner import SliceCombinerModule
-from slicing.model.losses import balance_power, slice_losses
+from slicing.model.losses import (
+    balance_power,
+    balanced_member_weight,
+    slice_losses,
+)
 
 
 @dataclass(frozen=True)
@@ -237,10 +241,8 @@ class SliceLevelDecayClassifier(SliceAwareClassifier):
             balance_indicators=False,
         )
         members = membership.to(indicator_logits.dtype)
+        full = balanced_member_weight(members, balance_power(self.balance_indicators))
         n_members = members.sum(dim=0).clamp(min=1.0)
-        full = ((1.0 - members).sum(dim=0).clamp(min=1.0) / n_members).pow(
-            balance_power(self.balance_indicators)
-        )
         recall = (torch.sigmoid(indicator_logits.detach()) * members).sum(0) / n_members
         weight = 1.0 + (full - 1.0) * (1.0 - recall).pow(self.member_weight_decay)
         bce = torch.nn.functional.binary_cross_entropy_with_logits(

@@ -7,6 +7,7 @@ __all__ = [
     "DEFAULT_BALANCE_POWER",
     "DEFAULT_MEMBER_WEIGHT_DECAY",
     "balance_power",
+    "balanced_member_weight",
     "check_member_weight_decay",
     "label_distribution",
     "slice_losses",
@@ -79,6 +80,34 @@ def balance_power(balance_indicators: bool | float) -> float:
             f"got {balance_indicators!r}"
         )
     return power
+
+
+def balanced_member_weight(membership: torch.Tensor, power: float) -> torch.Tensor:
+    """The full weight of each slice's members in its indicator loss:
+    ``(non-members / members) ** power`` in the batch (each count at least 1).
+
+    Parameters
+    ----------
+    membership
+        ``(batch, n_slices)``, 1.0 where row ``b`` is in slice ``j``, else 0.0.
+    power
+        The balance power (``balance_power(balance_indicators)``).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n_slices,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> membership = torch.tensor([[1.0, 1.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> balanced_member_weight(membership, 1.0).tolist()  # 3 / 1, and 1 / 4 for all
+    [3.0, 0.25]
+    """
+    n_members = membership.sum(dim=0).clamp(min=1.0)
+    n_others = (1.0 - membership).sum(dim=0).clamp(min=1.0)
+    return (n_others / n_members).pow(power)
 
 
 def check_member_weight_decay(member_weight_decay: float) -> float:
@@ -193,9 +222,7 @@ def slice_losses(
     )
     power = balance_power(balance_indicators)
     if power > 0:
-        n_members = member_weights.sum(dim=0).clamp(min=1.0)
-        n_others = (1.0 - member_weights).sum(dim=0).clamp(min=1.0)
-        positive_weight = (n_others / n_members).pow(power)
+        positive_weight = balanced_member_weight(member_weights, power)
         decay = check_member_weight_decay(member_weight_decay)
         if decay > 0:
             missed = (1.0 - torch.sigmoid(indicator_logits.detach())).pow(decay)
