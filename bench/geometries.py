@@ -50,7 +50,9 @@ step 7 (the decaying member weight) and the earlier default's runs, renamed;
 every contender on ``overlap`` (lr 0.001) and ``one-large``, plus the earlier
 default's seeds 5-9, renamed. ``geometries_step8_experiments.log`` holds the
 variants ``ours, member weight fading per slice`` and ``ours, member weight decay 1``
-(not adopted; BENCHMARKS.md, step 8).
+(not adopted; BENCHMARKS.md, step 8); ``geometries_step9_experiments.log`` the
+variants ``ours, indicator loss does not train the backbone`` and ``ours, indicator
+loss trains the backbone at 1/4`` (not adopted; step 9; ``tiny-five`` seeds 0-3 only).
 """
 
 import argparse
@@ -252,6 +254,60 @@ class SliceLevelDecayClassifier(SliceAwareClassifier):
         return plain_indicator + extra, predictor
 
 
+class _ScaleGradient(torch.autograd.Function):
+    """Identity forward; the backward multiplies the gradient by ``scale``."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor, scale: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.scale = scale
+        return tensor.view_as(tensor)
+
+    @staticmethod
+    def backward(ctx, gradient: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        return gradient * ctx.scale, None
+
+
+class _BackboneGradientScaled(torch.nn.Module):
+    """Runs ``module`` on its input; the gradient to that input is scaled by
+    ``scale`` (0: cut)."""
+
+    def __init__(self, module: torch.nn.Module, scale: float) -> None:
+        super().__init__()
+        self.module = module
+        self.scale = scale
+
+    def forward(self, representation: torch.Tensor) -> torch.Tensor:
+        if self.scale == 0.0:
+            return self.module(representation.detach())
+        return self.module(_ScaleGradient.apply(representation, self.scale))
+
+
+class DetachedIndicatorClassifier(SliceAwareClassifier):
+    """Experiment (issue 17, step 9): the indicators read the backbone's
+    representation but their loss does not train the backbone
+    (``BACKBONE_GRADIENT_SCALE = 0``) or trains it with its gradient scaled down;
+    the base and slice predictor losses train it as before. At lr 0.01 ours'
+    overall F1 swings more between epochs than snorkel.slicing's (step 6); a
+    suspect is the members' up-weighted indicator terms moving the shared
+    backbone."""
+
+    BACKBONE_GRADIENT_SCALE = 0.0
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        heads = self.slice_heads
+        heads.indicator = _BackboneGradientScaled(
+            heads.indicator, self.BACKBONE_GRADIENT_SCALE
+        )
+
+
+class QuarterGradientIndicatorClassifier(DetachedIndicatorClassifier):
+    """Step 9's second experiment: the indicator loss's gradient reaches the
+    backbone at a quarter of its size."""
+
+    BACKBONE_GRADIENT_SCALE = 0.25
+
+
 class OffsetBaseCombiner(SliceCombinerModule):
     """Diagnostic: the base slice enters the attention at ``BASE_LOG_ODDS`` instead of
     0. The balanced indicator loss weights a batch's members by about
@@ -368,6 +424,12 @@ VARIANTS["ours, Q + |P| attention"] = {"mode": "full"}
 VARIANTS["ours, member weight decay 1"] = {"member_weight_decay": 1.0}
 VARIANTS["ours, member weight fading per slice"] = {
     "classifier_class": SliceLevelDecayClassifier
+}
+VARIANTS["ours, indicator loss does not train the backbone"] = {
+    "classifier_class": DetachedIndicatorClassifier
+}
+VARIANTS["ours, indicator loss trains the backbone at 1/4"] = {
+    "classifier_class": QuarterGradientIndicatorClassifier
 }
 
 

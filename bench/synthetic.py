@@ -491,7 +491,8 @@ def main() -> None:
     parser.add_argument(
         "--contenders",
         nargs="+",
-        help="run only these contenders (names of the main or the ablation table)",
+        help="run only these contenders (names of the main or the ablation table, "
+        "or of bench.geometries.VARIANTS)",
     )
     args = parser.parse_args()
     if args.quick:
@@ -500,7 +501,10 @@ def main() -> None:
     logging.disable(logging.INFO)
     contenders = ABLATION_CONTENDERS if args.ablation else MAIN_CONTENDERS
     if args.contenders:
-        known = {**MAIN_CONTENDERS, **ABLATION_CONTENDERS}
+        # bench.geometries imports this module, so its variants load here.
+        from bench.geometries import VARIANTS
+
+        known = {**VARIANTS, **MAIN_CONTENDERS, **ABLATION_CONTENDERS}
         unknown = sorted(set(args.contenders) - set(known))
         if unknown:
             parser.error(f"unknown contenders {unknown}; choose from {sorted(known)}")
