@@ -282,30 +282,22 @@ class _BackboneGradientScaled(torch.nn.Module):
         return self.module(_ScaleGradient.apply(representation, self.scale))
 
 
-class DetachedIndicatorClassifier(SliceAwareClassifier):
+class IndicatorGradientScaledClassifier(SliceAwareClassifier):
     """Experiment (issue 17, step 9): the indicators read the backbone's
-    representation but their loss does not train the backbone
-    (``BACKBONE_GRADIENT_SCALE = 0``) or trains it with its gradient scaled down;
-    the base and slice predictor losses train it as before. At lr 0.01 ours'
-    overall F1 swings more between epochs than snorkel.slicing's (step 6); a
-    suspect is the members' up-weighted indicator terms moving the shared
-    backbone."""
+    representation, but their loss trains the backbone with its gradient scaled by
+    ``backbone_gradient_scale`` (0: not at all); the base and slice predictor losses
+    train it as before. At lr 0.01 ours' overall F1 swings more between epochs than
+    snorkel.slicing's (step 6); a suspect is the members' up-weighted indicator
+    terms moving the shared backbone."""
 
-    BACKBONE_GRADIENT_SCALE = 0.0
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, backbone_gradient_scale: float, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         heads = self.slice_heads
         heads.indicator = _BackboneGradientScaled(
-            heads.indicator, self.BACKBONE_GRADIENT_SCALE
+            heads.indicator, backbone_gradient_scale
         )
-
-
-class QuarterGradientIndicatorClassifier(DetachedIndicatorClassifier):
-    """Step 9's second experiment: the indicator loss's gradient reaches the
-    backbone at a quarter of its size."""
-
-    BACKBONE_GRADIENT_SCALE = 0.25
 
 
 class OffsetBaseCombiner(SliceCombinerModule):
@@ -426,10 +418,14 @@ VARIANTS["ours, member weight fading per slice"] = {
     "classifier_class": SliceLevelDecayClassifier
 }
 VARIANTS["ours, indicator loss does not train the backbone"] = {
-    "classifier_class": DetachedIndicatorClassifier
+    "classifier_class": functools.partial(
+        IndicatorGradientScaledClassifier, backbone_gradient_scale=0.0
+    )
 }
 VARIANTS["ours, indicator loss trains the backbone at 1/4"] = {
-    "classifier_class": QuarterGradientIndicatorClassifier
+    "classifier_class": functools.partial(
+        IndicatorGradientScaledClassifier, backbone_gradient_scale=0.25
+    )
 }
 
 
