@@ -54,7 +54,9 @@ variants ``ours, member weight fading per slice`` and ``ours, member weight deca
 variants ``ours, indicator loss does not train the backbone`` and ``ours, indicator
 loss trains the backbone at 1/4`` (not adopted; step 9; ``tiny-five`` seeds 0-3 only);
 ``geometries_step10_experiments.log`` the variant ``ours, indicator pull on the
-backbone fades per slice`` (not adopted; step 10).
+backbone fades per slice`` (not adopted; step 10); ``geometries_budget_*.log`` runs of
+``heldout`` and ``tiny-five`` with 50 epochs, batch 128 or 2,000 points (BENCHMARKS.md,
+"Other training budgets"; the lines do not record the budget, so they are kept apart).
 """
 
 import argparse
