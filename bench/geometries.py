@@ -41,10 +41,18 @@ a new variant of ours can be compared without rerunning the baselines:
         --section geometries_ten_seeds --contenders VANILLA snorkel.slicing ours \
         "ours, full member weight (default before step 7)"
 
-(BENCHMARKS.md's sections also pass ``--measured`` and ``--intro`` for their headers.)
+(BENCHMARKS.md's sections also pass ``--measured`` and ``--intro`` for their headers;
+since step 12 both commands also take ``bench/logs/geometries_step12.log``, and the
+ten-seed one ``bench/logs/geometries_ten_seeds_step12.log``, with the contender
+``"ours, no weight averaging (default before step 12)"``.)
 A later log wins on a repeated run, and a setting is built only where some contender
-has every requested seed. ``geometries_step7.log`` holds ``ours`` after issue 17's
-step 7 (the decaying member weight) and the earlier default's runs, renamed;
+has every requested seed. ``geometries_step12.log`` and
+``geometries_ten_seeds_step12.log`` hold ``ours`` after issue 17's step 12 (weight
+averaging), seeds 0-4 and 5-9, the step-7 default's runs renamed ``ours, no weight
+averaging (default before step 12)``, and ``snorkel.slicing, weight averaging`` on
+``one-large`` at lr 0.001, seeds 0-4; ``geometries_step7.log`` holds ``ours``
+after issue 17's step 7 (the decaying member weight) and the earlier default's runs,
+renamed;
 ``geometries_ten_seeds.log`` holds seeds 0-9 of three settings measured before step
 7, and ``geometries_ten_seeds_step7.log`` seeds 5-9 of today's ``ours`` there and of
 every contender on ``overlap`` (lr 0.001) and ``one-large``, plus the earlier
@@ -81,6 +89,7 @@ from bench.synthetic import (
     predictions,
     train,
 )
+from slicing.model.averaging import DEFAULT_EMA_DECAY
 from slicing.model.classifier import SliceAwareClassifier
 from slicing.model.combiner import SliceCombinerModule
 from slicing.model.losses import (
@@ -485,6 +494,8 @@ VARIANTS: dict[str, dict] = {
     name: {**options, "member_weight_decay": 0.0}
     for name, options in _MEASURED_WITH_FULL_MEMBER_WEIGHT.items()
 }
+# Every variant above and below was measured before issue 17's step 12 made ours
+# average its weights (ema_decay, the default since): they keep the last step's.
 # Measured with today's indicator loss (the decaying member weight).
 VARIANTS["ours, Q + |P| attention"] = {"mode": "full"}
 VARIANTS["ours, member weight decay 1"] = {"member_weight_decay": 1.0}
@@ -504,6 +515,12 @@ VARIANTS["ours, indicator loss trains the backbone at 1/4"] = {
         IndicatorGradientScaledClassifier, backbone_gradient_scale=0.25
     )
 }
+for _options in VARIANTS.values():
+    _options["ema_decay"] = None
+# Step 12: the defaults without the weight average, and snorkel.slicing with it (the
+# same average, to show what averaging alone does for the reference).
+VARIANTS["ours, no weight averaging (default before step 12)"] = {"ema_decay": None}
+VARIANTS["snorkel.slicing, weight averaging"] = {"ema_decay": DEFAULT_EMA_DECAY}
 
 
 def make_geometry_data(

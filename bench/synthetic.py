@@ -23,6 +23,7 @@ contention on this 2-core machine). Run under the shared lock:
 """
 
 import argparse
+import contextlib
 import copy
 import logging
 import multiprocessing
@@ -41,6 +42,7 @@ from torch import nn
 
 from bench.report import machine_line, markdown_table, write_section
 from slicing.matrix import make_slice_matrix
+from slicing.model.averaging import DEFAULT_EMA_DECAY, WeightAverage
 from slicing.model.classifier import SliceAwareClassifier
 from slicing.model.combiner import SliceCombinerModule
 from slicing.model.losses import slice_losses
@@ -199,7 +201,22 @@ def build(
     width: int = HIDDEN,
 ) -> nn.Module:
     """A contender; ``body`` (of output ``width``) replaces the 2-D ``backbone()``
-    (``bench/real_data.py``; HPS and MoE are 2-D only)."""
+    (``bench/real_data.py``; HPS and MoE are 2-D only). ``options["ema_decay"]``
+    sets the weight averaging ``train`` does (ours: ``DEFAULT_EMA_DECAY`` unless
+    given, like ``SliceAwareClassifier.fit``; others: none unless given)."""
+    options = dict(options)
+    # Weight averaging (``train``): ours averages by default, as its ``fit`` does;
+    # the other contenders only when asked.
+    ours = name.startswith(("ours", "naive"))
+    ema_decay = options.pop("ema_decay", DEFAULT_EMA_DECAY if ours else None)
+    model = _build(name, data, options, body, width)
+    model.ema_decay = ema_decay
+    return model
+
+
+def _build(
+    name: str, data: Data, options: dict, body: nn.Module | None, width: int
+) -> nn.Module:
     slice_names = slice_names_of(data)
     n_slices = len(slice_names)
     if name == "VANILLA":
@@ -211,7 +228,6 @@ def build(
     dataset = DictDataset.from_tensors(data.X, data.Y, "train")
     body = backbone() if body is None else body
     if name.startswith(("ours", "naive")):
-        options = dict(options)
         combiner_class = options.pop("combiner_class", SliceCombinerModule)
         classifier_class = options.pop("classifier_class", SliceAwareClassifier)
         # The classifier's own options; the rest configure the combiner.
@@ -260,8 +276,18 @@ def train(
     stops after ``patience`` epochs without a better one. ``after_epoch(epoch)`` is
     called after each epoch (``bench/trajectory.py``); it must not draw random numbers,
     so that the run stays the one ``train`` makes without it.
+
+    A model built with an ``ema_decay`` (``build``) keeps an exponential moving
+    average of its weights (``slicing.model.averaging.WeightAverage``, updated after
+    every step); validation, ``after_epoch`` and the final weights use the average.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    ema_decay = getattr(model, "ema_decay", None)
+    average = None if ema_decay is None else WeightAverage(model, ema_decay)
+
+    def averaged() -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext() if average is None else average.swapped_in()
+
     membership = torch.from_numpy(
         np.concatenate([data.sf_slices, np.ones((len(data.Y), 1), bool)], axis=1)
     )
@@ -279,22 +305,27 @@ def train(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
+            if average is not None:
+                average.update()
         if after_epoch is not None:
-            after_epoch(epochs_run)
+            with averaged():
+                after_epoch(epochs_run)
         if validation is None:
             continue
-        f1 = metric_score(
-            validation.Y.numpy(), predictions(model, validation), metric="f1"
-        )
-        if f1 > best_f1:
-            best_f1, since_best = f1, 0
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            since_best += 1
-            if since_best >= patience:
-                break
+        with averaged():
+            f1 = metric_score(
+                validation.Y.numpy(), predictions(model, validation), metric="f1"
+            )
+            better = f1 > best_f1
+            if better:
+                best_f1, best_state = f1, copy.deepcopy(model.state_dict())
+        since_best = 0 if better else since_best + 1
+        if since_best >= patience:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
+    elif average is not None:
+        average.copy_to_module()
     return epochs_run
 
 

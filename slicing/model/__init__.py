@@ -1,10 +1,11 @@
-"""The torch wing: slice tasks, batched slice heads, the attention combiner, losses and
-``SliceAwareClassifier``.
+"""The torch wing: slice tasks, batched slice heads, the attention combiner, losses,
+``SliceAwareClassifier`` and the weight average its ``fit`` keeps.
 
 Everything that imports torch lives in this folder; ``import slicing`` and the
 appliers never import it (the top-level names are loaded on first use).
 """
 
+from slicing.model.averaging import WeightAverage
 from slicing.model.classifier import SliceAwareClassifier, collate_stacked
 from slicing.model.combiner import (
     AttentionMode,
@@ -27,6 +28,7 @@ __all__ = [
     "SliceHeadsModule",
     "SliceHeadsOutput",
     "SliceIndicators",
+    "WeightAverage",
     "add_slice_labels",
     "collate_stacked",
     "convert_to_slice_tasks",

@@ -21,6 +21,7 @@ from snorkel.classification import DictDataLoader, DictDataset, Trainer
 from snorkel.classification.data import DEFAULT_INPUT_DATA_KEY, DEFAULT_TASK_NAME
 from torch import nn
 
+from slicing.model.averaging import DEFAULT_EMA_DECAY, WeightAverage, check_ema_decay
 from slicing.model.combiner import SliceCombinerModule
 from slicing.model.data import collate_stacked, make_slice_dataloader
 from slicing.model.devices import Device, resolve_device
@@ -349,6 +350,7 @@ class SliceAwareClassifier(SliceAwareInference):
         seed: int | None = None,
         reinitialize: bool | None = None,
         progress_bar: bool = True,
+        ema_decay: float | None = DEFAULT_EMA_DECAY,
         **trainer_kwargs: Any,
     ) -> Trainer:
         """Train with snorkel's ``Trainer``; with a seed, from fresh seeded weights.
@@ -370,6 +372,14 @@ class SliceAwareClassifier(SliceAwareInference):
             backbone, or a second round of training).
         progress_bar
             Show a tqdm progress bar per epoch.
+        ema_decay
+            Per-step decay of an exponential moving average of the weights, which
+            becomes the model's weights when training ends
+            (:class:`slicing.model.averaging.WeightAverage`; the default averages
+            about the last 1,000 steps). It takes out most of the swing of the last
+            epochs: on issue 17's geometries the seed spread of the slices' F1 about
+            halved (``BENCHMARKS.md``). ``None`` keeps the last step's weights, as
+            does ``checkpointing=True`` (the best checkpoint is kept).
         **trainer_kwargs
             Passed to ``Trainer`` (``n_epochs``, ``lr``, ``optimizer``, ...).
 
@@ -387,9 +397,17 @@ class SliceAwareClassifier(SliceAwareInference):
             labels = dataloader.dataset.Y_dict.get(self.base_task.name)
             if labels is not None:
                 validate_base_labels(labels, self.base_task.name, self.cardinality)
+        ema_decay = check_ema_decay(ema_decay)
         start_training(self, seed=seed, reinitialize=reinitialize)
         trainer = Trainer(progress_bar=progress_bar, seed=seed, **trainer_kwargs)
-        trainer.fit(self, list(dataloaders))
+        if ema_decay is None or trainer.config.checkpointing:
+            trainer.fit(self, list(dataloaders))
+            return trainer
+        average = WeightAverage(self, ema_decay)
+        with average.following_optimizers():
+            trainer.fit(self, list(dataloaders))
+        if average.updates:
+            average.copy_to_module()
         return trainer
 
     def _metadata(self) -> dict[str, Any]:
