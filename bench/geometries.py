@@ -521,6 +521,15 @@ for _options in VARIANTS.values():
 # same average, to show what averaging alone does for the reference).
 VARIANTS["ours, no weight averaging (default before step 12)"] = {"ema_decay": None}
 VARIANTS["snorkel.slicing, weight averaging"] = {"ema_decay": DEFAULT_EMA_DECAY}
+# The benches with early stopping (bench/real_data.py) keep the best epoch's own
+# weights, as fit(checkpointing=True) does; these average there too.
+VARIANTS["ours, weight averaging under early stopping"] = {
+    "average_with_early_stopping": True
+}
+VARIANTS["snorkel.slicing, weight averaging under early stopping"] = {
+    "ema_decay": DEFAULT_EMA_DECAY,
+    "average_with_early_stopping": True,
+}
 
 
 def make_geometry_data(

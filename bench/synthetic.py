@@ -203,14 +203,17 @@ def build(
     """A contender; ``body`` (of output ``width``) replaces the 2-D ``backbone()``
     (``bench/real_data.py``; HPS and MoE are 2-D only). ``options["ema_decay"]``
     sets the weight averaging ``train`` does (ours: ``DEFAULT_EMA_DECAY`` unless
-    given, like ``SliceAwareClassifier.fit``; others: none unless given)."""
+    given, like ``SliceAwareClassifier.fit``; others: none unless given);
+    ``options["average_with_early_stopping"]`` keeps it under early stopping too."""
     options = dict(options)
     # Weight averaging (``train``): ours averages by default, as its ``fit`` does;
     # the other contenders only when asked.
     ours = name.startswith(("ours", "naive"))
     ema_decay = options.pop("ema_decay", DEFAULT_EMA_DECAY if ours else None)
+    with_early_stopping = options.pop("average_with_early_stopping", False)
     model = _build(name, data, options, body, width)
     model.ema_decay = ema_decay
+    model.average_with_early_stopping = with_early_stopping
     return model
 
 
@@ -279,10 +282,20 @@ def train(
 
     A model built with an ``ema_decay`` (``build``) keeps an exponential moving
     average of its weights (``slicing.model.averaging.WeightAverage``, updated after
-    every step); validation, ``after_epoch`` and the final weights use the average.
+    every step); ``after_epoch`` and the final weights use the average. With
+    ``validation`` (early stopping) the best epoch's own weights are kept and nothing
+    is averaged, as ``SliceAwareClassifier.fit(checkpointing=True)`` does, unless the
+    model was built with ``average_with_early_stopping`` (then validation scores the
+    average and its best state is kept): on the ``fair`` table the average under
+    early stopping cost ours and snorkel.slicing about 3 points of F1 (issue 17,
+    step 12).
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     ema_decay = getattr(model, "ema_decay", None)
+    if validation is not None and not getattr(
+        model, "average_with_early_stopping", False
+    ):
+        ema_decay = None
     average = None if ema_decay is None else WeightAverage(model, ema_decay)
 
     def averaged() -> contextlib.AbstractContextManager:

@@ -193,3 +193,18 @@ def test_fit_refuses_a_bad_decay_before_training():
         model.fit([loader_for(model)], n_epochs=1, progress_bar=False, ema_decay=1.5)
     for name, value in model.state_dict().items():
         assert torch.equal(value, before[name]), name
+
+
+def test_the_average_follows_a_module_moved_to_another_dtype():
+    net = nn.Linear(2, 1, bias=False)
+    set_weight(net, 0.0)
+    average = WeightAverage(net, decay=0.5)
+    average.update()  # the tensors are now cached for the steps that follow
+    net.double()
+    set_weight(net, 1.0)
+    average.update()
+    with average.swapped_in():
+        assert net.weight.dtype == torch.float64
+        # step 2 moves the average (0) towards 1 by 1 - min(0.5, 3 / 12)
+        expected = torch.full((1, 2), 0.75, dtype=torch.float64)
+        torch.testing.assert_close(net.weight, expected)
