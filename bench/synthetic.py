@@ -208,13 +208,17 @@ def build(
     options = dict(options)
     # Weight averaging (``train``): ours averages by default, as its ``fit`` does;
     # the other contenders only when asked.
-    ours = name.startswith(("ours", "naive"))
-    ema_decay = options.pop("ema_decay", DEFAULT_EMA_DECAY if ours else None)
+    ema_decay = options.pop("ema_decay", DEFAULT_EMA_DECAY if _is_ours(name) else None)
     with_early_stopping = options.pop("average_with_early_stopping", False)
     model = _build(name, data, options, body, width)
     model.ema_decay = ema_decay
     model.average_with_early_stopping = with_early_stopping
     return model
+
+
+def _is_ours(name: str) -> bool:
+    """Whether contender ``name`` is a ``SliceAwareClassifier`` of this package."""
+    return name.startswith(("ours", "naive"))
 
 
 def _build(
@@ -230,7 +234,7 @@ def _build(
         return MixtureOfExperts(n_slices)
     dataset = DictDataset.from_tensors(data.X, data.Y, "train")
     body = backbone() if body is None else body
-    if name.startswith(("ours", "naive")):
+    if _is_ours(name):
         combiner_class = options.pop("combiner_class", SliceCombinerModule)
         classifier_class = options.pop("classifier_class", SliceAwareClassifier)
         # The classifier's own options; the rest configure the combiner.

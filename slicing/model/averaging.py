@@ -66,7 +66,7 @@ class WeightAverage:
     >>> average = WeightAverage(net, decay=0.5)
     >>> with torch.no_grad():
     ...     _ = net.weight.fill_(1.0)
-    >>> average.update()  # the average moves half way: min(0.5, 2 / 11) is 2 / 11
+    >>> average.update()  # step 1 moves it 1 - min(0.5, 2 / 11) = 9 / 11 of the way
     >>> with average.swapped_in():
     ...     round(net.weight.item(), 3)
     0.818
@@ -117,7 +117,8 @@ class WeightAverage:
         # swapped_in). Hot-path cost is one fused lerp over the weights.
         if self.updates % FULL_CHECK_EVERY == 0:
             self._checked_weights()
-        decay = min(self.decay, (2 + self.updates) / (11 + self.updates))
+        step = self.updates + 1
+        decay = min(self.decay, (1 + step) / (10 + step))
         try:
             torch._foreach_lerp_(self._averages, self._tracked, 1.0 - decay)
         except RuntimeError:  # moved to another device or dtype since the last check

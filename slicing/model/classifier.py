@@ -408,8 +408,7 @@ class SliceAwareClassifier(SliceAwareInference):
         average = WeightAverage(self, ema_decay)
         with average.following_optimizers():
             trainer.fit(self, list(dataloaders))
-        if average.updates:
-            average.copy_to_module()
+        average.copy_to_module()  # without a step, the average is the start weights
         return trainer
 
     def _metadata(self) -> dict[str, Any]:
