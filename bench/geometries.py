@@ -63,8 +63,14 @@ variants ``ours, indicator loss does not train the backbone`` and ``ours, indica
 loss trains the backbone at 1/4`` (not adopted; step 9; ``tiny-five`` seeds 0-3 only);
 ``geometries_step10_experiments.log`` the variant ``ours, indicator pull on the
 backbone fades per slice`` (not adopted; step 10); ``geometries_budget_*.log`` runs of
-``heldout`` and ``tiny-five`` with 50 epochs, batch 128 or 2,000 points (BENCHMARKS.md,
-"Other training budgets"; the lines do not record the budget, so they are kept apart).
+``heldout`` and ``tiny-five`` with 50 epochs, batch 128 or 2,000 points, seeds 0-2
+measured before step 12, and ``geometries_budget_*_step13.log`` the rest of seeds
+0-4 after step 13 (the average's span capped at 4 epochs), the earlier defaults
+renamed, and at batch 128 the base-expert variants of step 14 (BENCHMARKS.md, step 13;
+the lines do not record the budget, so they are kept apart).
+``geometries_step13_experiments.log`` holds the base-expert variants on ``heldout``
+(lr 0.001, no SF noise) and ``geometries_step14.log`` ``ours, base expert weighted by
+its attention`` on every setting (step 14; not yet the default).
 """
 
 import argparse
@@ -265,6 +271,45 @@ class SliceLevelDecayClassifier(SliceAwareClassifier):
         )
         extra = (bce * members * (weight - 1.0)).mean(dim=0).sum()
         return plain_indicator + extra, predictor
+
+
+class BaseExpertOnNonMembersClassifier(SliceAwareClassifier):
+    """Experiment (issue 17, step 14): the base slice's predictor is trained only on
+    rows outside every SF (the slice experts answer for the members), so that it
+    does not learn a blurred copy of the slices' labels around them. The indicator
+    losses and the final head are unchanged."""
+
+    def batch_slice_losses(
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        membership: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        indicator, _ = super().batch_slice_losses(
+            indicator_logits, predictor_logits, membership, labels
+        )
+        outside = membership.clone()
+        outside[:, -1] = ~membership[:, :-1].any(dim=1)
+        _, predictor = super().batch_slice_losses(
+            indicator_logits, predictor_logits, outside, labels
+        )
+        return indicator, predictor
+
+
+class BaseExpertMembersByAttentionClassifier(SliceAwareClassifier):
+    """Experiment (issue 17, step 14): ``base_predictor_rows="attention"`` on the SF
+    members only; rows outside every SF train the base predictor fully."""
+
+    def base_predictor_row_weights(
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        membership: torch.Tensor,
+    ) -> torch.Tensor:
+        attention = self.base_attention(indicator_logits, predictor_logits)
+        outside = ~membership[:, :-1].any(dim=1)
+        return torch.where(outside, torch.ones_like(attention), attention)
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -521,15 +566,38 @@ for _options in VARIANTS.values():
 # same average, to show what averaging alone does for the reference).
 VARIANTS["ours, no weight averaging (default before step 12)"] = {"ema_decay": None}
 VARIANTS["snorkel.slicing, weight averaging"] = {"ema_decay": DEFAULT_EMA_DECAY}
+# Step 13 caps the average's span at 4 epochs (ema_max_epochs); this is step 12's
+# average over 1,000 steps however many epochs they are (the same runs wherever an
+# epoch has 250 steps or more, as in the suite).
+VARIANTS["ours, weight average over 1,000 steps (step 12)"] = {"ema_max_epochs": None}
+# Step 13 experiments on which rows train the base slice's predictor (the default,
+# "all", is the paper's; "attention" weighs each row by the base's attention).
+VARIANTS["ours, base expert weighted by its attention"] = {
+    "base_predictor_rows": "attention"
+}
+VARIANTS["ours, base expert trained outside the slices"] = {
+    "classifier_class": BaseExpertOnNonMembersClassifier
+}
+VARIANTS["ours, base expert weighted by its attention on members"] = {
+    "classifier_class": BaseExpertMembersByAttentionClassifier
+}
 # The benches with early stopping (bench/real_data.py) keep the best epoch's own
-# weights, as fit(checkpointing=True) does; these average there too.
+# weights, as fit(checkpointing=True) does; these average there too (measured in
+# step 12, before step 13's cap on the average's span).
 VARIANTS["ours, weight averaging under early stopping"] = {
-    "average_with_early_stopping": True
+    "average_with_early_stopping": True,
+    "ema_max_epochs": None,
 }
 VARIANTS["snorkel.slicing, weight averaging under early stopping"] = {
     "ema_decay": DEFAULT_EMA_DECAY,
     "average_with_early_stopping": True,
+    "ema_max_epochs": None,
 }
+# Every variant of ours above trains the base slice's predictor on every row, as
+# the default did before step 13, unless it says otherwise.
+for _name, _options in VARIANTS.items():
+    if _name.startswith("ours"):
+        _options.setdefault("base_predictor_rows", "all")
 
 
 def make_geometry_data(

@@ -7,7 +7,14 @@ import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-__all__ = ["DEFAULT_EMA_DECAY", "WeightAverage", "check_ema_decay"]
+__all__ = [
+    "DEFAULT_EMA_DECAY",
+    "DEFAULT_EMA_MAX_EPOCHS",
+    "WeightAverage",
+    "check_ema_decay",
+    "check_ema_max_epochs",
+    "decay_spanning_epochs",
+]
 
 FULL_CHECK_EVERY = 256
 """``WeightAverage.update`` re-reads the module's weights every this many steps."""
@@ -15,6 +22,12 @@ FULL_CHECK_EVERY = 256
 DEFAULT_EMA_DECAY = 0.999
 """Per-step decay of the weight average ``SliceAwareClassifier.fit`` keeps (issue 17,
 step 12 in ``BENCHMARKS.md``): it averages over about the last 1,000 steps."""
+
+
+DEFAULT_EMA_MAX_EPOCHS = 4.0
+"""The longest span, in epochs, of the average ``SliceAwareClassifier.fit`` keeps (issue
+17, step 13): with few steps per epoch (large batches, small data) 1,000 steps cover
+many epochs, over which the weights drift rather than swing, and the average lags."""
 
 
 def check_ema_decay(decay: float | None) -> float | None:
@@ -26,6 +39,39 @@ def check_ema_decay(decay: float | None) -> float | None:
     if not 0.0 <= decay < 1.0:
         raise ValueError(f"ema_decay must be in [0, 1); got {decay!r}")
     return float(decay)
+
+
+def check_ema_max_epochs(epochs: float | None) -> float | None:
+    """``epochs`` if it is ``None`` or a positive number; a ``ValueError`` if not."""
+    if epochs is None:
+        return None
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, float)):
+        raise ValueError(
+            f"ema_max_epochs must be a positive number or None; got {epochs!r}"
+        )
+    if not epochs > 0 or epochs == float("inf"):
+        raise ValueError(f"ema_max_epochs must be positive and finite; got {epochs!r}")
+    return float(epochs)
+
+
+def decay_spanning_epochs(
+    decay: float, steps_per_epoch: int, max_epochs: float | None
+) -> float:
+    """``decay``, lowered where needed so that the average spans at most ``max_epochs``
+    epochs of ``steps_per_epoch`` steps (``1 / (1 - decay)`` steps).
+
+    ``max_epochs=None`` leaves ``decay`` as it is.
+
+    Examples
+    --------
+    >>> decay_spanning_epochs(0.999, steps_per_epoch=313, max_epochs=4)  # 1,000 < 1,252
+    0.999
+    >>> round(decay_spanning_epochs(0.999, steps_per_epoch=79, max_epochs=4), 5)
+    0.99684
+    """
+    if max_epochs is None or steps_per_epoch < 1:
+        return decay
+    return min(decay, 1.0 - 1.0 / (max_epochs * steps_per_epoch))
 
 
 class WeightAverage:

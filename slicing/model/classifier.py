@@ -21,7 +21,14 @@ from snorkel.classification import DictDataLoader, DictDataset, Trainer
 from snorkel.classification.data import DEFAULT_INPUT_DATA_KEY, DEFAULT_TASK_NAME
 from torch import nn
 
-from slicing.model.averaging import DEFAULT_EMA_DECAY, WeightAverage, check_ema_decay
+from slicing.model.averaging import (
+    DEFAULT_EMA_DECAY,
+    DEFAULT_EMA_MAX_EPOCHS,
+    WeightAverage,
+    check_ema_decay,
+    check_ema_max_epochs,
+    decay_spanning_epochs,
+)
 from slicing.model.combiner import SliceCombinerModule
 from slicing.model.data import collate_stacked, make_slice_dataloader
 from slicing.model.devices import Device, resolve_device
@@ -45,7 +52,10 @@ from slicing.model.tasks import (
 )
 from slicing.model.training import start_training
 
-__all__ = ["SliceAwareClassifier", "collate_stacked"]
+__all__ = ["BASE_PREDICTOR_ROWS", "SliceAwareClassifier", "collate_stacked"]
+
+BASE_PREDICTOR_ROWS = ("all", "attention")
+"""The values of ``SliceAwareClassifier(base_predictor_rows=...)``."""
 
 
 def _default_scorer(cardinality: int) -> Scorer:
@@ -106,6 +116,13 @@ class SliceAwareClassifier(SliceAwareInference):
         How fast a member's up-weight fades as its indicator learns it (exponent
         ``gamma >= 0``; ``0`` keeps the full weight); see
         ``slicing.model.losses.slice_losses``.
+    base_predictor_rows
+        Which rows train the base slice's predictor: ``"all"`` (every labelled row
+        equally, as in the paper and snorkel.slicing) or ``"attention"`` (each row
+        in proportion to the attention the base slice gets there, not
+        differentiated, so the rows the slice experts answer barely train it).
+        Trained on every row, the base expert also learns the slices' labels and,
+        being smooth, answers with them on the rows around the slices.
     device
         Where the model lives and computes: ``"cpu"``, ``"cuda:1"``, a
         ``torch.device`` or snorkel's int convention (``-1`` for the CPU). A CUDA
@@ -162,6 +179,7 @@ class SliceAwareClassifier(SliceAwareInference):
         share_final_head: bool = True,
         balance_indicators: bool | float = True,
         member_weight_decay: float = DEFAULT_MEMBER_WEIGHT_DECAY,
+        base_predictor_rows: str = "all",
         device: Device = "cpu",
         **multitask_kwargs: Any,
     ) -> None:
@@ -200,6 +218,12 @@ class SliceAwareClassifier(SliceAwareInference):
         balance_power(balance_indicators)  # a ValueError now, not at the first batch
         self.balance_indicators = balance_indicators
         self.member_weight_decay = check_member_weight_decay(member_weight_decay)
+        if base_predictor_rows not in BASE_PREDICTOR_ROWS:
+            raise ValueError(
+                f"base_predictor_rows must be one of {BASE_PREDICTOR_ROWS}; got "
+                f"{base_predictor_rows!r}"
+            )
+        self.base_predictor_rows = base_predictor_rows
         self.target_device = target_device
         self.to(target_device)
 
@@ -341,7 +365,35 @@ class SliceAwareClassifier(SliceAwareInference):
             labels,
             balance_indicators=self.balance_indicators,
             member_weight_decay=self.member_weight_decay,
+            base_row_weights=self.base_predictor_row_weights(
+                indicator_logits, predictor_logits, membership
+            ),
         )
+
+    def base_predictor_row_weights(
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        membership: torch.Tensor,
+    ) -> torch.Tensor | None:
+        """Weights of the rows of a batch in the base predictor's loss, or ``None``.
+
+        ``None`` (``base_predictor_rows="all"``): every labelled row counts the
+        same. With ``"attention"``, each row's base attention (``base_attention``).
+        A subclass may override it to try other weights (``bench/geometries.py``).
+        """
+        if self.base_predictor_rows == "all":
+            return None
+        return self.base_attention(indicator_logits, predictor_logits)
+
+    @torch.no_grad()
+    def base_attention(
+        self, indicator_logits: torch.Tensor, predictor_logits: torch.Tensor
+    ) -> torch.Tensor:
+        """The attention the base slice gets on each row, ``(batch,)``, computed by
+        the combiner from the slice heads' outputs and not differentiated."""
+        combiner = self.module_pool[slice_part_name(self.base_task.name, "combiner")]
+        return combiner.attention_weights(indicator_logits, predictor_logits)[:, -1]
 
     def fit(
         self,
@@ -351,6 +403,7 @@ class SliceAwareClassifier(SliceAwareInference):
         reinitialize: bool | None = None,
         progress_bar: bool = True,
         ema_decay: float | None = DEFAULT_EMA_DECAY,
+        ema_max_epochs: float | None = DEFAULT_EMA_MAX_EPOCHS,
         **trainer_kwargs: Any,
     ) -> Trainer:
         """Train with snorkel's ``Trainer``; with a seed, from fresh seeded weights.
@@ -376,12 +429,22 @@ class SliceAwareClassifier(SliceAwareInference):
             Per-step decay of an exponential moving average of the weights, which
             becomes the model's weights when training ends
             (:class:`slicing.model.averaging.WeightAverage`; the default averages
-            about the last 1,000 steps). It takes out most of the swing of the last
+            about the last 1,000 steps, or the last ``ema_max_epochs`` epochs if
+            those are fewer). It takes out most of the swing of the last
             epochs: on issue 17's 20 geometry settings the seed spread of the mean
             slice F1 fell from 4.5 to 2.7 and overall F1 rose in every one
             (``BENCHMARKS.md``, step 12). ``None`` keeps the last step's weights, as
             does ``checkpointing=True`` (the best checkpoint is kept): choosing an
             epoch on validation data replaces the average.
+        ema_max_epochs
+            The longest span of the average, in epochs: where ``ema_decay`` would
+            span more (few batches per epoch: large batches or small data), the
+            decay is lowered to span this many
+            (:func:`slicing.model.averaging.decay_spanning_epochs`). Across many
+            epochs the weights still drift and the average lags them: with batch 128
+            on issue 17's geometries, 1,000 steps are 13 epochs, and capping the
+            span at 4 raised overall F1 in each of the four settings measured
+            (``BENCHMARKS.md``, step 13). ``None``: no cap.
         **trainer_kwargs
             Passed to ``Trainer`` (``n_epochs``, ``lr``, ``optimizer``, ...).
 
@@ -400,11 +463,18 @@ class SliceAwareClassifier(SliceAwareInference):
             if labels is not None:
                 validate_base_labels(labels, self.base_task.name, self.cardinality)
         ema_decay = check_ema_decay(ema_decay)
+        ema_max_epochs = check_ema_max_epochs(ema_max_epochs)
         start_training(self, seed=seed, reinitialize=reinitialize)
         trainer = Trainer(progress_bar=progress_bar, seed=seed, **trainer_kwargs)
         if ema_decay is None or trainer.config.checkpointing:
             trainer.fit(self, list(dataloaders))
             return trainer
+        steps_per_epoch = sum(
+            len(dataloader)
+            for dataloader in dataloaders
+            if dataloader.dataset.split == trainer.config.train_split
+        )
+        ema_decay = decay_spanning_epochs(ema_decay, steps_per_epoch, ema_max_epochs)
         average = WeightAverage(self, ema_decay)
         with average.following_optimizers():
             trainer.fit(self, list(dataloaders))

@@ -142,6 +142,7 @@ def slice_losses(
     labels: torch.Tensor,
     balance_indicators: bool | float = True,
     member_weight_decay: float = DEFAULT_MEMBER_WEIGHT_DECAY,
+    base_row_weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed indicator and predictor losses of all slices of a batch.
 
@@ -200,6 +201,12 @@ def slice_losses(
         gamma`` (``sigmoid(q)`` not differentiated), so a member the indicator
         already recognises weighs about 1 and one it still misses weighs ``w``.
         ``0`` keeps the full weight ``w`` for every member.
+    base_row_weights
+        ``None``: the last column (the base slice) is a slice like the others, its
+        predictor loss the mean over its members. Otherwise ``(batch,)`` weights of
+        the base predictor's rows (``SliceAwareClassifier`` passes the attention the
+        base gets on each row; see its ``base_predictor_rows``): its loss is the
+        weighted mean over the labelled rows.
 
     Returns
     -------
@@ -237,6 +244,15 @@ def slice_losses(
     log_probs = F.log_softmax(predictor_logits, dim=-1)
     per_row = -(log_probs * distribution.unsqueeze(1)).sum(dim=-1)
     weights = membership * known.unsqueeze(1).to(membership.dtype)
+    if base_row_weights is not None:
+        weights = weights.clone()
+        weights[:, -1] = 0.0
     counts = weights.sum(dim=0)
     predictor_loss = (per_row * weights).sum(dim=0) / counts.clamp(min=1.0)
-    return indicator_loss.sum(), predictor_loss.sum()
+    predictor_total = predictor_loss.sum()
+    if base_row_weights is not None:
+        base_weights = base_row_weights * known.to(base_row_weights.dtype)
+        predictor_total = predictor_total + (
+            per_row[:, -1] * base_weights
+        ).sum() / base_weights.sum().clamp(min=1e-6)
+    return indicator_loss.sum(), predictor_total

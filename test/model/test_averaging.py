@@ -8,8 +8,15 @@ from torch.optim.optimizer import (
     register_optimizer_step_pre_hook,
 )
 
-from slicing.model.averaging import DEFAULT_EMA_DECAY, WeightAverage, check_ema_decay
-from test.model.test_training import build, loader_for, train
+from slicing.model.averaging import (
+    DEFAULT_EMA_DECAY,
+    DEFAULT_EMA_MAX_EPOCHS,
+    WeightAverage,
+    check_ema_decay,
+    check_ema_max_epochs,
+    decay_spanning_epochs,
+)
+from test.model.test_training import assert_same_weights, build, loader_for, train
 
 torch.set_num_threads(1)
 
@@ -161,6 +168,44 @@ def test_decay_zero_keeps_the_last_step_exactly_as_averaging_off_does():
     zero = train(build(1), seed=0, ema_decay=0.0)
     for name in off:
         assert torch.equal(off[name], zero[name]), name
+
+
+def test_fit_caps_the_span_of_the_average_at_ema_max_epochs():
+    # 120 points at batch 16: 8 steps per epoch, so a quarter epoch is 2 steps, the
+    # span of decay 0.5; the cap lowers 0.99 to 0.5 and nothing else changes
+    capped = train(build(1), seed=0, ema_decay=0.99, ema_max_epochs=0.25)
+    assert_same_weights(capped, train(build(1), seed=0, ema_decay=0.5))
+    uncapped = train(build(1), seed=0, ema_decay=0.99, ema_max_epochs=None)
+    name = "module_pool.base_architecture.0.weight"
+    assert not torch.allclose(capped[name], uncapped[name])
+    # a cap longer than the decay's span leaves the decay as it is
+    long_cap = train(build(1), seed=0, ema_decay=0.99, ema_max_epochs=100)
+    assert_same_weights(long_cap, uncapped)
+
+
+def test_decay_spanning_epochs_lowers_the_decay_only_where_the_span_is_longer():
+    assert DEFAULT_EMA_MAX_EPOCHS == 4.0
+    # issue 17's suite: 10,000 points at batch 32 are 313 steps per epoch, and
+    # 1,000 steps are fewer than 4 epochs; at batch 128 (79 steps) they are not
+    assert decay_spanning_epochs(DEFAULT_EMA_DECAY, 313, 4.0) == DEFAULT_EMA_DECAY
+    capped = decay_spanning_epochs(DEFAULT_EMA_DECAY, 79, 4.0)
+    assert capped == pytest.approx(1 - 1 / 316)
+    assert decay_spanning_epochs(DEFAULT_EMA_DECAY, 79, None) == DEFAULT_EMA_DECAY
+    assert decay_spanning_epochs(0.9, 0, 4.0) == 0.9  # no steps: nothing to cap
+
+
+@pytest.mark.parametrize("epochs", [0, -1.0, True, "4", float("inf"), float("nan")])
+def test_ema_max_epochs_must_be_a_positive_finite_number(epochs):
+    with pytest.raises(ValueError, match="ema_max_epochs"):
+        check_ema_max_epochs(epochs)
+    with pytest.raises(ValueError, match="ema_max_epochs"):
+        model = build(1)
+        model.fit(
+            [loader_for(model)],
+            n_epochs=1,
+            progress_bar=False,
+            ema_max_epochs=epochs,
+        )
 
 
 def test_checkpointing_keeps_the_best_checkpoint_not_the_average(tmp_path):

@@ -12,6 +12,7 @@ from slicing.apply.pandas import PandasSFApplier
 from slicing.matrix import make_slice_matrix
 from slicing.model.classifier import SliceAwareClassifier, collate_stacked
 from slicing.model.combiner import SliceCombinerModule
+from slicing.model.losses import slice_losses
 from slicing.sf.core import slicing_function
 
 torch.set_num_threads(1)
@@ -241,6 +242,31 @@ def test_constructor_refuses_bad_arguments():
         make_model(balance_indicators=2.0)
     with pytest.raises(ValueError, match="member_weight_decay must be a finite"):
         make_model(member_weight_decay=-1.0)
+    with pytest.raises(ValueError, match="base_predictor_rows must be one of"):
+        make_model(base_predictor_rows="members")
+
+
+def test_attention_weighted_base_predictor_uses_the_combiners_attention():
+    torch.manual_seed(4)
+    model = make_model(slice_names=("a", "b"), base_predictor_rows="attention")
+    q = torch.randn(10, 3, requires_grad=True)
+    p = torch.randn(10, 3, 2, requires_grad=True)
+    membership = torch.rand(10, 3) < 0.5
+    membership[:, -1] = True
+    labels = torch.randint(0, 2, (10,))
+    indicator, predictor = model.batch_slice_losses(q, p, membership, labels)
+    combiner = model.module_pool["task_slice_combiner"]
+    attention = combiner.attention_weights(q, p)[:, -1].detach()
+    expected = slice_losses(q, p, membership, labels, base_row_weights=attention)
+    torch.testing.assert_close(indicator, expected[0])
+    torch.testing.assert_close(predictor, expected[1])
+    plain = make_model(slice_names=("a", "b")).batch_slice_losses(
+        q, p, membership, labels
+    )
+    assert not torch.allclose(predictor, plain[1])
+    # the weights are not differentiated: the predictor loss moves no indicator
+    (q_grad,) = torch.autograd.grad(predictor, [q], allow_unused=True)
+    assert q_grad is None or q_grad.abs().sum() == 0
 
 
 def test_zero_slices_train_on_the_base_slice_only():

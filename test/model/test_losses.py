@@ -150,3 +150,37 @@ def test_decay_changes_nothing_without_balancing():
 def test_member_weight_decay_must_be_a_finite_number_at_least_zero(bad):
     with pytest.raises(ValueError, match="member_weight_decay must be a finite"):
         check_member_weight_decay(bad)
+
+
+def test_base_row_weights_make_the_base_predictor_loss_a_weighted_mean():
+    torch.manual_seed(2)
+    q, p = torch.randn(12, 3), torch.randn(12, 3, 2)
+    membership = torch.rand(12, 3) < 0.3
+    membership[:, -1] = True
+    labels = torch.randint(-1, 2, (12,))
+    _, plain = slice_losses(q, p, membership, labels)
+    _, ones = slice_losses(q, p, membership, labels, base_row_weights=torch.ones(12))
+    torch.testing.assert_close(ones, plain)  # equal weights: the plain mean
+    weights = torch.rand(12)
+    _, weighted = slice_losses(q, p, membership, labels, base_row_weights=weights)
+    known = (labels != -1).float()
+    ce = F.cross_entropy(p[:, -1], labels.clamp(min=0), reduction="none")
+    expected_base = (ce * weights * known).sum() / (weights * known).sum()
+    _, slices_only = slice_losses(
+        q, p, torch.cat([membership[:, :-1], torch.zeros(12, 1, dtype=bool)], 1), labels
+    )
+    torch.testing.assert_close(weighted, slices_only + expected_base)
+
+
+def test_rows_of_zero_base_weight_do_not_train_the_base_predictor():
+    torch.manual_seed(3)
+    q = torch.randn(8, 2)
+    p = torch.randn(8, 2, 2, requires_grad=True)
+    membership = torch.tensor([[True, True]] * 4 + [[False, True]] * 4)
+    weights = torch.tensor([0.0] * 4 + [1.0] * 4)
+    labels = torch.tensor([0, 1, 0, 1, 1, 0, 1, 0])
+    _, predictor = slice_losses(q, p, membership, labels, base_row_weights=weights)
+    predictor.backward()
+    assert p.grad[:4, -1].abs().sum() == 0  # the members: their expert answers
+    assert p.grad[4:, -1].abs().sum() > 0
+    assert p.grad[:4, 0].abs().sum() > 0  # the slice's own expert still learns them
