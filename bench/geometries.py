@@ -570,7 +570,7 @@ VARIANTS["snorkel.slicing, weight averaging"] = {"ema_decay": DEFAULT_EMA_DECAY}
 # average over 1,000 steps however many epochs they are (the same runs wherever an
 # epoch has 250 steps or more, as in the suite).
 VARIANTS["ours, weight average over 1,000 steps (step 12)"] = {"ema_max_epochs": None}
-# Step 13 experiments on which rows train the base slice's predictor (the default,
+# Step 14 experiments on which rows train the base slice's predictor (the default,
 # "all", is the paper's; "attention" weighs each row by the base's attention).
 VARIANTS["ours, base expert weighted by its attention"] = {
     "base_predictor_rows": "attention"
@@ -594,7 +594,7 @@ VARIANTS["snorkel.slicing, weight averaging under early stopping"] = {
     "ema_max_epochs": None,
 }
 # Every variant of ours above trains the base slice's predictor on every row, as
-# the default did before step 13, unless it says otherwise.
+# it was measured (the default so far), unless it says otherwise.
 for _name, _options in VARIANTS.items():
     if _name.startswith("ours"):
         _options.setdefault("base_predictor_rows", "all")

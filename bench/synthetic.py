@@ -296,8 +296,9 @@ def train(
 
     A model built with an ``ema_decay`` (``build``) keeps an exponential moving
     average of its weights (``slicing.model.averaging.WeightAverage``, updated after
-    every step, spanning at most the model's ``ema_max_epochs`` epochs); ``after_epoch`` and the final weights use the average. With
-    ``validation`` (early stopping) the best epoch's own weights are kept and nothing
+    every step, spanning at most the model's ``ema_max_epochs`` epochs);
+    ``after_epoch`` and the final weights use the average. With ``validation``
+    (early stopping) the best epoch's own weights are kept and nothing
     is averaged, as ``SliceAwareClassifier.fit(checkpointing=True)`` does, unless the
     model was built with ``average_with_early_stopping`` (then validation scores the
     average and its best state is kept): on the ``fair`` table the average under

@@ -392,8 +392,10 @@ class SliceAwareClassifier(SliceAwareInference):
     ) -> torch.Tensor:
         """The attention the base slice gets on each row, ``(batch,)``, computed by
         the combiner from the slice heads' outputs and not differentiated."""
-        combiner = self.module_pool[slice_part_name(self.base_task.name, "combiner")]
-        return combiner.attention_weights(indicator_logits, predictor_logits)[:, -1]
+        weights = self.slice_combiner.attention_weights(
+            indicator_logits, predictor_logits
+        )
+        return weights[:, -1]
 
     def fit(
         self,

@@ -18,6 +18,7 @@ from snorkel.classification import DictDataLoader, Task
 from snorkel.classification.multitask_classifier import MultitaskClassifier
 from snorkel.classification.utils import metrics_dict_to_dataframe
 from snorkel.utils import probs_to_preds
+from torch import nn
 
 from slicing.model.data import Inputs, iter_input_batches
 from slicing.model.devices import move_tensor
@@ -64,6 +65,11 @@ class SliceAwareInference(MultitaskClassifier):
     input_data_key: str
     cardinality: int
     target_device: torch.device
+
+    @property
+    def slice_combiner(self) -> nn.Module:
+        """The attention module that combines the slice experts and the base."""
+        return self.module_pool[slice_part_name(self.base_task.name, "combiner")]
 
     def forward(self, X_dict: dict[str, Any], task_names: Any) -> dict[str, Any]:
         """Run the named tasks on a batch; tensors are moved to the model's device."""
@@ -248,8 +254,7 @@ class SliceAwareInference(MultitaskClassifier):
         >>> list(weights.columns), weights.sum(axis=1).round(6).tolist()
         (['a', 'base'], [1.0, 1.0, 1.0])
         """
-        base_name = self.base_task.name
-        combiner = self.module_pool[slice_part_name(base_name, "combiner")]
+        combiner = self.slice_combiner
         chunks = [np.zeros((0, len(self.slice_names) + 1))]
         for heads in self._slice_head_outputs(X, batch_size):
             weights = combiner.attention_weights(

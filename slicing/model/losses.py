@@ -244,8 +244,7 @@ def slice_losses(
     log_probs = F.log_softmax(predictor_logits, dim=-1)
     per_row = -(log_probs * distribution.unsqueeze(1)).sum(dim=-1)
     weights = membership * known.unsqueeze(1).to(membership.dtype)
-    if base_row_weights is not None:
-        weights = weights.clone()
+    if base_row_weights is not None:  # ``weights`` is a fresh product: no copy
         weights[:, -1] = 0.0
     counts = weights.sum(dim=0)
     predictor_loss = (per_row * weights).sum(dim=0) / counts.clamp(min=1.0)
