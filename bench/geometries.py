@@ -69,8 +69,17 @@ measured before step 12, and ``geometries_budget_*_step13.log`` the rest of seed
 renamed, and at batch 128 the base-expert variants of step 14 (BENCHMARKS.md, step 13;
 the lines do not record the budget, so they are kept apart).
 ``geometries_step13_experiments.log`` holds the base-expert variants on ``heldout``
-(lr 0.001, no SF noise) and ``geometries_step14.log`` ``ours, base expert weighted by
-its attention`` on every setting (step 14; not yet the default).
+(lr 0.001, no SF noise). ``geometries_step14.log`` holds ``ours`` after step 14 (the
+base expert trained on the rows the base slice answers, ``base_predictor_rows=
+"attention"``), seeds 0-4 of every setting (run as the variant ``ours, base expert
+weighted by its attention``, the same model, and renamed), and step 12's ``ours``
+renamed ``ours, base expert trained on every row (default before step 14)``;
+``geometries_ten_seeds_step14.log`` the same for seeds 5-9 of the six ten-seed
+settings, and ``geometries_step14_heldout_lr0.01_noise.log`` the variant on
+``heldout`` at lr 0.01 with SF noise, where no other contender was run. Since step 14
+both commands above also take ``bench/logs/geometries_step14.log`` (and the ten-seed
+one ``bench/logs/geometries_ten_seeds_step14.log``) with the contender ``"ours, base
+expert trained on every row (default before step 14)"``.
 """
 
 import argparse
@@ -570,8 +579,9 @@ VARIANTS["snorkel.slicing, weight averaging"] = {"ema_decay": DEFAULT_EMA_DECAY}
 # average over 1,000 steps however many epochs they are (the same runs wherever an
 # epoch has 250 steps or more, as in the suite).
 VARIANTS["ours, weight average over 1,000 steps (step 12)"] = {"ema_max_epochs": None}
-# Step 14 experiments on which rows train the base slice's predictor (the default,
-# "all", is the paper's; "attention" weighs each row by the base's attention).
+# Step 14 experiments on which rows train the base slice's predictor ("all", the
+# paper's, was the default before step 14; "attention", the default since, weighs
+# each row by the base's attention).
 VARIANTS["ours, base expert weighted by its attention"] = {
     "base_predictor_rows": "attention"
 }
@@ -593,8 +603,12 @@ VARIANTS["snorkel.slicing, weight averaging under early stopping"] = {
     "average_with_early_stopping": True,
     "ema_max_epochs": None,
 }
+# Step 14's attention weighting is the default since; this is the default before.
+VARIANTS["ours, base expert trained on every row (default before step 14)"] = {
+    "base_predictor_rows": "all"
+}
 # Every variant of ours above trains the base slice's predictor on every row, as
-# it was measured (the default so far), unless it says otherwise.
+# it was measured (the default before step 14), unless it says otherwise.
 for _name, _options in VARIANTS.items():
     if _name.startswith("ours"):
         _options.setdefault("base_predictor_rows", "all")

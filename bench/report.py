@@ -102,9 +102,27 @@ class PeakMemory:
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:
     """Best wall-clock seconds of ``repeats`` calls of ``run``."""
-    best = float("inf")
+    return best_of_interleaved(repeats, {"run": run})["run"]
+
+
+def best_of_interleaved(
+    repeats: int, runs: dict[str, Callable[[], object]]
+) -> dict[str, float]:
+    """Best wall-clock seconds of ``repeats`` calls of each run, taken in turns.
+
+    One call of every run per round, so that a slower or faster spell of the machine
+    falls on all of them alike and their ratios hold.
+
+    Examples
+    --------
+    >>> times = best_of_interleaved(2, {"a": lambda: None, "b": lambda: None})
+    >>> sorted(times), all(seconds >= 0 for seconds in times.values())
+    (['a', 'b'], True)
+    """
+    best = dict.fromkeys(runs, float("inf"))
     for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - started)
     return best

@@ -117,12 +117,13 @@ class SliceAwareClassifier(SliceAwareInference):
         ``gamma >= 0``; ``0`` keeps the full weight); see
         ``slicing.model.losses.slice_losses``.
     base_predictor_rows
-        Which rows train the base slice's predictor: ``"all"`` (every labelled row
-        equally, as in the paper and snorkel.slicing) or ``"attention"`` (each row
-        in proportion to the attention the base slice gets there, not
-        differentiated, so the rows the slice experts answer barely train it).
-        Trained on every row, the base expert also learns the slices' labels and,
-        being smooth, answers with them on the rows around the slices.
+        Which rows train the base slice's predictor: ``"attention"`` (default:
+        each row in proportion to the attention the base slice gets there, not
+        differentiated, so the rows the slice experts answer barely train it) or
+        ``"all"`` (every labelled row equally, as in the paper and
+        snorkel.slicing). Trained on every row, the base expert also learns the
+        slices' labels and, being smooth, answers with them on the rows around
+        the slices.
     device
         Where the model lives and computes: ``"cpu"``, ``"cuda:1"``, a
         ``torch.device`` or snorkel's int convention (``-1`` for the CPU). A CUDA
@@ -179,7 +180,7 @@ class SliceAwareClassifier(SliceAwareInference):
         share_final_head: bool = True,
         balance_indicators: bool | float = True,
         member_weight_decay: float = DEFAULT_MEMBER_WEIGHT_DECAY,
-        base_predictor_rows: str = "all",
+        base_predictor_rows: str = "attention",
         device: Device = "cpu",
         **multitask_kwargs: Any,
     ) -> None:
@@ -354,7 +355,9 @@ class SliceAwareClassifier(SliceAwareInference):
         ...          torch.tensor([[True, True], [False, True], [False, True]]),
         ...          torch.tensor([0, 1, 1]))
         >>> mine = model.batch_slice_losses(*batch)
-        >>> plain = slice_losses(*batch, balance_indicators=False)
+        >>> base_weights = model.base_attention(*batch[:2])  # base_predictor_rows
+        >>> plain = slice_losses(
+        ...     *batch, balance_indicators=False, base_row_weights=base_weights)
         >>> all(torch.equal(a, b) for a, b in zip(mine, plain))
         True
         """

@@ -246,9 +246,9 @@ def test_constructor_refuses_bad_arguments():
         make_model(base_predictor_rows="members")
 
 
-def test_attention_weighted_base_predictor_uses_the_combiners_attention():
+def test_base_predictor_is_weighted_by_the_combiners_attention_by_default():
     torch.manual_seed(4)
-    model = make_model(slice_names=("a", "b"), base_predictor_rows="attention")
+    model = make_model(slice_names=("a", "b"))  # base_predictor_rows="attention"
     q = torch.randn(10, 3, requires_grad=True)
     p = torch.randn(10, 3, 2, requires_grad=True)
     membership = torch.rand(10, 3) < 0.5
@@ -260,9 +260,10 @@ def test_attention_weighted_base_predictor_uses_the_combiners_attention():
     expected = slice_losses(q, p, membership, labels, base_row_weights=attention)
     torch.testing.assert_close(indicator, expected[0])
     torch.testing.assert_close(predictor, expected[1])
-    plain = make_model(slice_names=("a", "b")).batch_slice_losses(
-        q, p, membership, labels
-    )
+    plain = make_model(
+        slice_names=("a", "b"), base_predictor_rows="all"
+    ).batch_slice_losses(q, p, membership, labels)
+    torch.testing.assert_close(plain[1], slice_losses(q, p, membership, labels)[1])
     assert not torch.allclose(predictor, plain[1])
     # the weights are not differentiated: the predictor loss moves no indicator
     (q_grad,) = torch.autograd.grad(predictor, [q], allow_unused=True)
