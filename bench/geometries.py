@@ -80,6 +80,9 @@ settings, and ``geometries_step14_heldout_lr0.01_noise.log`` the variant on
 both commands above also take ``bench/logs/geometries_step14.log`` (and the ten-seed
 one ``bench/logs/geometries_ten_seeds_step14.log``) with the contender ``"ours, base
 expert trained on every row (default before step 14)"``.
+``geometries_step14_mlp_indicator_experiments.log`` holds the variant ``ours, MLP
+indicator, today's other defaults`` on ``heldout`` (lr 0.001; SF noise 0, 20% and
+40%) and ``shifted`` (a screen after step 14; not adopted).
 """
 
 import argparse
@@ -602,6 +605,11 @@ VARIANTS["snorkel.slicing, weight averaging under early stopping"] = {
     "ema_decay": DEFAULT_EMA_DECAY,
     "average_with_early_stopping": True,
     "ema_max_epochs": None,
+}
+# Experiment after step 14: the MLP indicator (step 3) with today's other defaults.
+VARIANTS["ours, MLP indicator, today's other defaults"] = {
+    "indicator_dim": None,
+    "base_predictor_rows": "attention",
 }
 # Step 14's attention weighting is the default since; this is the default before.
 VARIANTS["ours, base expert trained on every row (default before step 14)"] = {
