@@ -82,7 +82,11 @@ one ``bench/logs/geometries_ten_seeds_step14.log``) with the contender ``"ours, 
 expert trained on every row (default before step 14)"``.
 ``geometries_step14_mlp_indicator_experiments.log`` holds the variant ``ours, MLP
 indicator, today's other defaults`` on ``heldout`` (lr 0.001; SF noise 0, 20% and
-40%) and ``shifted`` (a screen after step 14; not adopted).
+40%) and ``shifted`` (a screen after step 14; not adopted);
+``geometries_step14_robust_member_experiments.log`` the variants ``ours, full member
+weight, today's other defaults``, ``ours, robust member weight`` and ``ours, robust
+full member weight`` on ``heldout`` (lr 0.001; 20% SF noise, the last also 0 and 40%;
+a screen after step 14; not adopted).
 """
 
 import argparse
@@ -322,6 +326,48 @@ class BaseExpertMembersByAttentionClassifier(SliceAwareClassifier):
         attention = self.base_attention(indicator_logits, predictor_logits)
         outside = ~membership[:, :-1].any(dim=1)
         return torch.where(outside, torch.ones_like(attention), attention)
+
+
+class RobustMemberWeightClassifier(SliceAwareClassifier):
+    """Experiment (issue 17, after step 14): a member's up-weight in the indicator
+    loss shrinks when the indicator rates it far below the slice's typical member.
+    Under SF noise those are mostly the SF's false positives, scattered where no
+    indicator can follow; the member weight (faded as the default fades it, or
+    full with ``member_weight_decay=0``) is ``1 + (w' - 1) * min(1, p / (p_bar /
+    2))``, ``p`` the member's membership probability and ``p_bar`` a running mean
+    of it over the slice's members (0.99 per batch with members, from 0.5;
+    ``sigmoid(q)`` not differentiated). The predictor losses are the default's."""
+
+    def batch_slice_losses(
+        self,
+        indicator_logits: torch.Tensor,
+        predictor_logits: torch.Tensor,
+        membership: torch.Tensor,
+        labels: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        _, predictor = super().batch_slice_losses(
+            indicator_logits, predictor_logits, membership, labels
+        )
+        members = membership.to(indicator_logits.dtype)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(
+            indicator_logits, members, reduction="none"
+        )
+        full = balanced_member_weight(members, balance_power(self.balance_indicators))
+        probability = torch.sigmoid(indicator_logits.detach())
+        extra = (full - 1.0) * (1.0 - probability).pow(self.member_weight_decay)
+        n_members = members.sum(dim=0)
+        batch_mean = (probability * members).sum(0) / n_members.clamp(min=1)
+        typical = getattr(self, "_typical_member_probability", None)
+        if typical is None or typical.shape != batch_mean.shape:
+            typical = torch.full_like(batch_mean, 0.5)
+        if torch.is_grad_enabled():
+            typical = torch.where(
+                n_members > 0, 0.99 * typical + 0.01 * batch_mean, typical
+            )
+        self._typical_member_probability = typical
+        trust = (probability / (0.5 * typical).clamp(min=1e-6)).clamp(max=1.0)
+        weight = torch.where(membership, 1.0 + extra * trust, torch.ones_like(bce))
+        return (bce * weight).mean(dim=0).sum(), predictor
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -609,6 +655,22 @@ VARIANTS["snorkel.slicing, weight averaging under early stopping"] = {
 # Experiment after step 14: the MLP indicator (step 3) with today's other defaults.
 VARIANTS["ours, MLP indicator, today's other defaults"] = {
     "indicator_dim": None,
+    "base_predictor_rows": "attention",
+}
+# Experiments after step 14 on the thin strip under SF noise (today's other
+# defaults): the full member weight, and members far below their slice's typical
+# membership probability losing their up-weight (faded or full).
+VARIANTS["ours, full member weight, today's other defaults"] = {
+    "member_weight_decay": 0.0,
+    "base_predictor_rows": "attention",
+}
+VARIANTS["ours, robust member weight"] = {
+    "classifier_class": RobustMemberWeightClassifier,
+    "base_predictor_rows": "attention",
+}
+VARIANTS["ours, robust full member weight"] = {
+    "classifier_class": RobustMemberWeightClassifier,
+    "member_weight_decay": 0.0,
     "base_predictor_rows": "attention",
 }
 # Step 14's attention weighting is the default since; this is the default before.

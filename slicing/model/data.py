@@ -6,7 +6,7 @@ slices of rows (:func:`iter_input_batches`).
 """
 
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import torch
@@ -18,18 +18,27 @@ from torch.utils.data import DataLoader
 from slicing.matrix import validate_slice_matrix
 from slicing.model.tasks import add_slice_labels
 
-__all__ = ["Inputs", "collate_stacked", "iter_input_batches", "make_slice_dataloader"]
+__all__ = [
+    "BatchedDictDataset",
+    "GatheredRows",
+    "Inputs",
+    "collate_stacked",
+    "iter_input_batches",
+    "make_slice_dataloader",
+]
 
 Inputs: TypeAlias = torch.Tensor | dict[str, Any] | DictDataset | DataLoader
 """Model inputs: a tensor (the input field), a dict of fields, a dataset or a loader."""
 
 
-def collate_stacked(batch: list[Batch]) -> Batch:
+def collate_stacked(batch: "list[Batch] | GatheredRows") -> Batch:
     """snorkel's ``collate_dicts``, with equal-shaped tensors stacked in one call.
 
     snorkel copies 1-D items (feature vectors, slice membership rows) one by one
     into a padded tensor; when they all have the same shape the result equals
     ``torch.stack``, which is one call. Other fields are merged as snorkel does.
+    Rows a :class:`BatchedDictDataset` already gathered (:class:`GatheredRows`) are
+    returned as they are.
 
     Examples
     --------
@@ -39,25 +48,77 @@ def collate_stacked(batch: list[Batch]) -> Batch:
     ({'x': tensor([[1, 2],
             [1, 2]])}, {'y': tensor([0, 0])})
     """
+    if isinstance(batch, GatheredRows):
+        return batch.X_dict, batch.Y_dict
     X_items, Y_items = zip(*batch, strict=True)
     return _merge_fields(X_items, labels=False), _merge_fields(Y_items, labels=True)
 
 
 def _merge_fields(items: Sequence[dict[str, Any]], labels: bool) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for name in items[0]:
-        values = [item[name] for item in items]
-        first = values[0]
-        if isinstance(first, torch.Tensor) and all(
-            isinstance(value, torch.Tensor) and value.shape == first.shape
-            for value in values
-        ):
-            merged[name] = torch.stack(values)
-        elif labels or isinstance(first, torch.Tensor):
-            merged[name] = list_to_tensor(values)
-        else:  # non-tensor input fields stay lists, as in collate_dicts
-            merged[name] = values
-    return merged
+    return {
+        name: _merge_values([item[name] for item in items], labels) for name in items[0]
+    }
+
+
+def _merge_values(values: list[Any], labels: bool) -> Any:
+    """One field of a batch from its items' values, as ``collate_stacked`` merges."""
+    first = values[0]
+    if isinstance(first, torch.Tensor) and all(
+        isinstance(value, torch.Tensor) and value.shape == first.shape
+        for value in values
+    ):
+        return torch.stack(values)
+    if labels or isinstance(first, torch.Tensor):
+        return list_to_tensor(values)
+    return values  # non-tensor input fields stay lists, as in collate_dicts
+
+
+class GatheredRows(NamedTuple):
+    """The fields of a batch's rows, gathered by :class:`BatchedDictDataset`."""
+
+    X_dict: dict[str, Any]
+    Y_dict: dict[str, Any]
+
+
+class BatchedDictDataset(DictDataset):
+    """A ``DictDataset`` whose loader fetches a batch's rows in one call per field.
+
+    A ``DataLoader`` asks ``__getitems__`` for all rows of a batch at once (instead
+    of ``__getitem__`` row by row and a collate over the items): a tensor field is
+    indexed once with the batch's row ids, any other field is merged from its
+    rows as :func:`collate_stacked` does, so :func:`collate_stacked` returns the
+    same batch either way. ``make_slice_dataloader`` uses it with that collate.
+
+    Examples
+    --------
+    >>> import torch
+    >>> dataset = BatchedDictDataset(
+    ...     "d", "train", {"x": torch.arange(6).view(3, 2)}, {"y": torch.tensor([0, 1, 1])})
+    >>> rows = dataset.__getitems__([2, 0])
+    >>> X, Y = collate_stacked([dataset[2], dataset[0]])  # row by row
+    >>> torch.equal(rows.X_dict["x"], X["x"]) and torch.equal(rows.Y_dict["y"], Y["y"])
+    True
+    >>> rows.X_dict["x"].tolist(), rows.Y_dict["y"].tolist()
+    ([[4, 5], [0, 1]], [1, 0])
+    """
+
+    def __getitems__(self, indices: Sequence[int]) -> GatheredRows:
+        index = torch.as_tensor(indices, dtype=torch.long)
+        return GatheredRows(
+            _gather(self.X_dict, indices, index, labels=False),
+            _gather(self.Y_dict, indices, index, labels=True),
+        )
+
+
+def _gather(
+    fields: dict[str, Any], indices: Sequence[int], index: torch.Tensor, labels: bool
+) -> dict[str, Any]:
+    return {
+        name: values[index]
+        if isinstance(values, torch.Tensor)
+        else _merge_values([values[i] for i in indices], labels)
+        for name, values in fields.items()
+    }
 
 
 def make_slice_dataloader(
@@ -85,7 +146,9 @@ def make_slice_dataloader(
         The model's slice-aware base task and user slice names.
     **dataloader_kwargs
         Passed to ``DictDataLoader`` (``batch_size``, ``shuffle``, ...). The
-        default ``collate_fn`` is :func:`collate_stacked`.
+        default ``collate_fn`` is :func:`collate_stacked`; with it the loader reads
+        a :class:`BatchedDictDataset`, which fetches a batch's rows in one call per
+        field (the same batches, without a Python call per row).
 
     Raises
     ------
@@ -100,10 +163,16 @@ def make_slice_dataloader(
         raise ValueError(
             f"this model has slices {list(slice_names)}; a slice matrix S is needed"
         )
-    slice_dataset = DictDataset(
+    dataloader_kwargs.setdefault("collate_fn", collate_stacked)
+    # With our collate, a batch's rows are fetched in one call per field.
+    dataset_class = (
+        BatchedDictDataset
+        if dataloader_kwargs["collate_fn"] is collate_stacked
+        else DictDataset
+    )
+    slice_dataset = dataset_class(
         dataset.name, dataset.split, dataset.X_dict, dict(dataset.Y_dict)
     )
-    dataloader_kwargs.setdefault("collate_fn", collate_stacked)
     dataloader = DictDataLoader(slice_dataset, **dataloader_kwargs)
     add_slice_labels(dataloader, base_task, S)
     return dataloader
