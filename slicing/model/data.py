@@ -113,9 +113,11 @@ class BatchedDictDataset(DictDataset):
 def _gather(
     fields: dict[str, Any], indices: Sequence[int], index: torch.Tensor, labels: bool
 ) -> dict[str, Any]:
+    # Dense tensors are indexed once; anything else (lists, arrays, sparse tensors,
+    # which cannot be indexed by a tensor) is read row by row and merged.
     return {
         name: values[index]
-        if isinstance(values, torch.Tensor)
+        if isinstance(values, torch.Tensor) and values.layout == torch.strided
         else _merge_values([values[i] for i in indices], labels)
         for name, values in fields.items()
     }

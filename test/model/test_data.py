@@ -14,6 +14,7 @@ def fields(n: int = 7):
         "x": torch.arange(2 * n, dtype=torch.float32).view(n, 2),
         "uid": [f"row{i}" for i in range(n)],
         "tokens": [torch.arange(i % 3 + 1) for i in range(n)],
+        "sparse": torch.eye(n, 4).to_sparse(),
     }
     Y_dict = {
         "hard": torch.tensor([i % 2 for i in range(n)]),
@@ -28,6 +29,11 @@ def assert_same_batch(got, expected):
         assert list(got_fields) == list(expected_fields)
         for name, value in expected_fields.items():
             if isinstance(value, torch.Tensor):
+                if value.is_sparse:
+                    got_fields[name], value = (
+                        got_fields[name].to_dense(),
+                        value.to_dense(),
+                    )
                 assert torch.equal(got_fields[name], value), name
                 assert got_fields[name].dtype == value.dtype, name
             else:
