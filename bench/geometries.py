@@ -86,7 +86,10 @@ indicator, today's other defaults`` on ``heldout`` (lr 0.001; SF noise 0, 20% an
 ``geometries_step14_robust_member_experiments.log`` the variants ``ours, full member
 weight, today's other defaults``, ``ours, robust member weight`` and ``ours, robust
 full member weight`` on ``heldout`` (lr 0.001; 20% SF noise, the last also 0 and 40%;
-a screen after step 14; not adopted).
+a screen after step 14; not adopted); ``geometries_step14_small_slice_experiments.log``
+``ours, MLP indicator, full member weight, today's other defaults`` on ``heldout``
+(20% SF noise) and ``ours, MLP indicator and full member weight for slices under 3%``
+on the whole suite (a screen after step 14; a candidate for the default).
 """
 
 import argparse
