@@ -332,15 +332,23 @@ class BaseExpertMembersByAttentionClassifier(SliceAwareClassifier):
         return torch.where(outside, torch.ones_like(attention), attention)
 
 
-class RobustMemberWeightClassifier(SliceAwareClassifier):
-    """Experiment (issue 17, after step 14): a member's up-weight in the indicator
-    loss shrinks when the indicator rates it far below the slice's typical member.
-    Under SF noise those are mostly the SF's false positives, scattered where no
-    indicator can follow; the member weight (faded as the default fades it, or
-    full with ``member_weight_decay=0``) is ``1 + (w' - 1) * min(1, p / (p_bar /
-    2))``, ``p`` the member's membership probability and ``p_bar`` a running mean
-    of it over the slice's members (0.99 per batch with members, from 0.5;
-    ``sigmoid(q)`` not differentiated). The predictor losses are the default's."""
+class _MemberWeightExperiment(SliceAwareClassifier):
+    """The member-weight experiments after issue 17's step 14: the default's
+    predictor losses, and an indicator loss in which a member weighs ``1 +
+    member_extra_weight(w - 1, p, membership)``, ``w`` the balanced member weight
+    and ``p`` the membership probability ``sigmoid(q)`` (not differentiated)."""
+
+    def member_extra_weight(
+        self,
+        up_weight: torch.Tensor,
+        probability: torch.Tensor,
+        membership: torch.Tensor,
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def faded(self, probability: torch.Tensor) -> torch.Tensor:
+        """The default's fading factor of a member's up-weight."""
+        return (1.0 - probability).pow(self.member_weight_decay)
 
     def batch_slice_losses(
         self,
@@ -357,8 +365,30 @@ class RobustMemberWeightClassifier(SliceAwareClassifier):
             indicator_logits, members, reduction="none"
         )
         full = balanced_member_weight(members, balance_power(self.balance_indicators))
-        probability = torch.sigmoid(indicator_logits.detach())
-        extra = (full - 1.0) * (1.0 - probability).pow(self.member_weight_decay)
+        extra = self.member_extra_weight(
+            full - 1.0, torch.sigmoid(indicator_logits.detach()), membership
+        )
+        weight = torch.where(membership, 1.0 + extra, 1.0)
+        return (bce * weight).mean(dim=0).sum(), predictor
+
+
+class RobustMemberWeightClassifier(_MemberWeightExperiment):
+    """Experiment (issue 17, after step 14): a member's up-weight in the indicator
+    loss shrinks when the indicator rates it far below the slice's typical member.
+    Under SF noise those are mostly the SF's false positives, scattered where no
+    indicator can follow; the member weight (faded as the default fades it, or
+    full with ``member_weight_decay=0``) is ``1 + (w' - 1) * min(1, p / (p_bar /
+    2))``, ``p`` the member's membership probability and ``p_bar`` a running mean
+    of it over the slice's members (0.99 per batch with members, from 0.5;
+    ``sigmoid(q)`` not differentiated). The predictor losses are the default's."""
+
+    def member_extra_weight(
+        self,
+        up_weight: torch.Tensor,
+        probability: torch.Tensor,
+        membership: torch.Tensor,
+    ) -> torch.Tensor:
+        members = membership.to(probability.dtype)
         n_members = members.sum(dim=0)
         batch_mean = (probability * members).sum(0) / n_members.clamp(min=1)
         typical = getattr(self, "_typical_member_probability", None)
@@ -370,8 +400,7 @@ class RobustMemberWeightClassifier(SliceAwareClassifier):
             )
         self._typical_member_probability = typical
         trust = (probability / (0.5 * typical).clamp(min=1e-6)).clamp(max=1.0)
-        weight = torch.where(membership, 1.0 + extra * trust, torch.ones_like(bce))
-        return (bce * weight).mean(dim=0).sum(), predictor
+        return up_weight * self.faded(probability) * trust
 
 
 class _IndicatorsBySliceSize(torch.nn.Module):
@@ -390,7 +419,7 @@ class _IndicatorsBySliceSize(torch.nn.Module):
         )
 
 
-class SmallSliceIndicatorClassifier(SliceAwareClassifier):
+class SmallSliceIndicatorClassifier(_MemberWeightExperiment):
     """Experiment (issue 17, after step 14): the indicator's capacity and member
     weight depend on the slice's size. A slice its SF marks on fewer than
     ``SMALL_FRACTION`` of the training rows (seen by ``make_slice_dataloader``)
@@ -416,27 +445,14 @@ class SmallSliceIndicatorClassifier(SliceAwareClassifier):
         self.slice_heads.indicator.small.copy_(fractions < self.SMALL_FRACTION)
         return super().make_slice_dataloader(dataset, S, **kwargs)
 
-    def batch_slice_losses(
+    def member_extra_weight(
         self,
-        indicator_logits: torch.Tensor,
-        predictor_logits: torch.Tensor,
+        up_weight: torch.Tensor,
+        probability: torch.Tensor,
         membership: torch.Tensor,
-        labels: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        _, predictor = super().batch_slice_losses(
-            indicator_logits, predictor_logits, membership, labels
-        )
-        members = membership.to(indicator_logits.dtype)
-        bce = torch.nn.functional.binary_cross_entropy_with_logits(
-            indicator_logits, members, reduction="none"
-        )
-        full = balanced_member_weight(members, balance_power(self.balance_indicators))
-        missed = (1.0 - torch.sigmoid(indicator_logits.detach())).pow(
-            self.member_weight_decay
-        )
-        missed = torch.where(self.slice_heads.indicator.small, 1.0, missed)
-        weight = torch.where(membership, 1.0 + (full - 1.0) * missed, 1.0)
-        return (bce * weight).mean(dim=0).sum(), predictor
+    ) -> torch.Tensor:
+        small = self.slice_heads.indicator.small
+        return up_weight * torch.where(small, 1.0, self.faded(probability))
 
 
 class _ScaleGradient(torch.autograd.Function):
