@@ -17,6 +17,7 @@ from slicing.model.heads import (
     SliceHeadsModule,
     SliceHeadsOutput,
     SliceIndicators,
+    SmallSliceIndicators,
 )
 from slicing.model.tasks import add_slice_labels, convert_to_slice_tasks
 
@@ -28,6 +29,7 @@ __all__ = [
     "SliceHeadsModule",
     "SliceHeadsOutput",
     "SliceIndicators",
+    "SmallSliceIndicators",
     "WeightAverage",
     "add_slice_labels",
     "collate_stacked",

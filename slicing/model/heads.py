@@ -19,6 +19,7 @@ __all__ = [
     "SliceHeadsModule",
     "SliceHeadsOutput",
     "SliceIndicators",
+    "SmallSliceIndicators",
 ]
 
 # Keys of the dict returned by ``SliceHeadsModule.forward``.
@@ -39,9 +40,11 @@ class SliceIndicators(nn.Module):
     members (F1 0 in that seed) while its expert was right on all of them. A hidden
     layer of ``hidden_dim`` units per slice fits such slices and claims fewer rows
     outside them (``SliceHeadsModule(..., indicator_dim=...)``; BENCHMARKS.md,
-    "Issue 17: why the defaults ... changed"). It is not the default: it cost overall
-    F1 where slices are broad or follow the base task's boundary (see the README,
-    "Defaults, and why").
+    "Issue 17: why the defaults ... changed"). For every slice it is not the
+    default: it cost overall F1 where slices are broad or follow the base task's
+    boundary (see the README, "Defaults, and why"). Slices under 3% of the rows get
+    one by default (``SmallSliceIndicators``, ``SliceAwareClassifier``'s
+    ``small_slice_fraction``).
 
     Parameters
     ----------
@@ -95,6 +98,42 @@ class SliceIndicators(nn.Module):
         return (hidden * self.weight).sum(dim=-1) + self.bias
 
 
+class SmallSliceIndicators(SliceIndicators):
+    """``SliceIndicators`` whose weights are drawn from a fork of torch's random state.
+
+    ``SliceHeadsModule(..., small_slice_indicators=True)`` holds one beside the
+    linear indicators, for the slices it marks small. Drawing it leaves torch's
+    random state as it was, so the rest of the model (and the shuffling that
+    follows) gets the same weights and batches as a model without it: where no
+    slice is small, training is exactly that of a model without it.
+    ``reset_parameters`` redraws the hidden layer too (``resets_submodules``), so
+    ``slicing.model.training.reinitialize_parameters`` does not redraw it from the
+    unforked state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> state = torch.get_rng_state()
+    >>> indicators = SmallSliceIndicators(head_dim=4, n_slices=3, hidden_dim=4)
+    >>> torch.equal(state, torch.get_rng_state())
+    True
+    """
+
+    resets_submodules = True
+
+    def __init__(self, head_dim: int, n_slices: int, hidden_dim: int) -> None:
+        with torch.random.fork_rng():
+            super().__init__(head_dim, n_slices, hidden_dim)
+
+    def reset_parameters(self) -> None:
+        """Redraw the hidden and output layers, as construction draws them, from a
+        fork of the random state."""
+        with torch.random.fork_rng():
+            self.hidden.reset_parameters()
+            super().reset_parameters()
+
+
 class SliceHeadsModule(nn.Module):
     """Indicator logits, expert representations and predictor logits for all slices.
 
@@ -112,6 +151,12 @@ class SliceHeadsModule(nn.Module):
     indicator_dim
         Hidden units of each slice's indicator MLP (``SliceIndicators``): ``0`` (the
         default) for the paper's linear indicator, ``None`` for ``head_dim`` units.
+    small_slice_indicators
+        Hold a boolean buffer ``small_slices`` (all ``False`` at first; the
+        classifier sets it from the training data) and, with linear indicators, an
+        MLP indicator (``SmallSliceIndicators``, ``head_dim`` hidden units) that
+        replaces the linear one for the slices marked small. The MLP is computed
+        only while some slice is marked small.
 
     Attributes
     ----------
@@ -122,6 +167,12 @@ class SliceHeadsModule(nn.Module):
     indicator
         ``nn.Linear(head_dim, n_slices)`` (or, with ``indicator_dim``,
         ``SliceIndicators``): one indicator logit per slice.
+    small_slice_indicator
+        With ``small_slice_indicators`` and linear indicators, the
+        ``SmallSliceIndicators`` read by the small slices; otherwise ``None``.
+    small_slices
+        With ``small_slice_indicators``, a bool buffer ``(n_slices,)``: the slices
+        marked small; otherwise ``None``.
     predictor
         ``nn.Linear(expert_dim, cardinality)``: the prediction head shared by slices.
 
@@ -142,6 +193,13 @@ class SliceHeadsModule(nn.Module):
     20
     >>> SliceHeadsModule(4, 3, ["a", "base"], 2, indicator_dim=4).parameters_per_slice()
     40
+    >>> small = SliceHeadsModule(4, 3, ["a", "base"], 2, small_slice_indicators=True)
+    >>> small.parameters_per_slice()  # plus an MLP indicator, 4 hidden units
+    45
+    >>> _ = small.small_slices.copy_(torch.tensor([True, False]))
+    >>> out = small(torch.ones(5, 4))["indicator_logits"]
+    >>> torch.equal(out[:, 0], small.small_slice_indicator(torch.ones(5, 4))[:, 0])
+    True
     """
 
     def __init__(
@@ -151,6 +209,7 @@ class SliceHeadsModule(nn.Module):
         slice_names: list[str],
         cardinality: int,
         indicator_dim: int | None = 0,
+        small_slice_indicators: bool = False,
     ) -> None:
         super().__init__()
         for label, value in [("head_dim", head_dim), ("expert_dim", expert_dim)]:
@@ -185,6 +244,16 @@ class SliceHeadsModule(nn.Module):
             if indicator_dim
             else nn.Linear(head_dim, n_slices)
         )
+        self.small_slice_indicator: SmallSliceIndicators | None = (
+            SmallSliceIndicators(head_dim, n_slices, head_dim)
+            if small_slice_indicators and not indicator_dim
+            else None
+        )
+        self.small_slices: torch.Tensor | None
+        self.register_buffer(
+            "small_slices",
+            torch.zeros(n_slices, dtype=torch.bool) if small_slice_indicators else None,
+        )
         self.predictor = nn.Linear(expert_dim, cardinality)
         self.reset_parameters()
 
@@ -205,13 +274,24 @@ class SliceHeadsModule(nn.Module):
         nn.init.uniform_(self.expert_bias, -bound, bound)
 
     def parameters_per_slice(self) -> int:
-        """Parameters each slice adds: its expert map and its indicator."""
+        """Parameters each slice adds: its expert map and its indicator(s)."""
         expert = self.head_dim * self.expert_dim + self.expert_dim
         if self.indicator_dim:
             indicator = (self.head_dim + 2) * self.indicator_dim + 1
         else:
             indicator = self.head_dim + 1
+        if self.small_slice_indicator is not None:
+            indicator += (self.head_dim + 2) * self.head_dim + 1
         return expert + indicator
+
+    def indicator_logits(self, representation: torch.Tensor) -> torch.Tensor:
+        """Indicator logits ``(batch, n_slices)``: each slice's own indicator, the
+        MLP for the slices marked small."""
+        small = self.small_slices
+        if self.small_slice_indicator is None or small is None or not small.any():
+            return self.indicator(representation)
+        small_logits = self.small_slice_indicator(representation)
+        return torch.where(small, small_logits, self.indicator(representation))
 
     def forward(self, representation: torch.Tensor) -> "SliceHeadsOutput":
         """Compute all slice heads for a batch of backbone representations.
@@ -237,7 +317,7 @@ class SliceHeadsModule(nn.Module):
         experts = experts.view(-1, self.n_slices, self.expert_dim)
         return SliceHeadsOutput(
             {
-                INDICATOR_LOGITS: self.indicator(representation),
+                INDICATOR_LOGITS: self.indicator_logits(representation),
                 EXPERT_REPRESENTATIONS: experts,
                 PREDICTOR_LOGITS: self.predictor(experts),
             }

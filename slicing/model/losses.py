@@ -143,6 +143,7 @@ def slice_losses(
     balance_indicators: bool | float = True,
     member_weight_decay: float = DEFAULT_MEMBER_WEIGHT_DECAY,
     base_row_weights: torch.Tensor | None = None,
+    full_weight_slices: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed indicator and predictor losses of all slices of a batch.
 
@@ -201,6 +202,10 @@ def slice_losses(
         gamma`` (``sigmoid(q)`` not differentiated), so a member the indicator
         already recognises weighs about 1 and one it still misses weighs ``w``.
         ``0`` keeps the full weight ``w`` for every member.
+    full_weight_slices
+        Bool ``(n_slices,)``: slices whose members keep the full weight ``w``
+        whatever ``member_weight_decay`` (``SliceAwareClassifier`` passes its small
+        slices); ``None`` for none.
     base_row_weights
         ``None``: the last column (the base slice) is a slice like the others, its
         predictor loss the mean over its members. Otherwise ``(batch,)`` weights of
@@ -233,6 +238,8 @@ def slice_losses(
         decay = check_member_weight_decay(member_weight_decay)
         if decay > 0:
             missed = (1.0 - torch.sigmoid(indicator_logits.detach())).pow(decay)
+            if full_weight_slices is not None:
+                missed = torch.where(full_weight_slices, 1.0, missed)
             positive_weight = 1.0 + (positive_weight - 1.0) * missed
         per_row_indicator = per_row_indicator * torch.where(
             membership, positive_weight, torch.ones_like(per_row_indicator)

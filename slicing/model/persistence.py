@@ -8,7 +8,7 @@ the cardinality and the dimensions next to the weights, and loading compares the
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import torch
@@ -17,8 +17,9 @@ __all__ = ["FORMAT", "load_checked_state", "save_state"]
 
 FORMAT = "slicing.SliceAwareClassifier/1"
 # Metadata that files of earlier versions lack, and what those versions built:
-# indicators were linear before ``indicator_dim`` existed.
-LEGACY_METADATA: dict[str, Any] = {"indicator_dim": 0}
+# indicators were linear before ``indicator_dim`` existed, and no slice was small
+# before ``small_slice_fraction``.
+LEGACY_METADATA: dict[str, Any] = {"indicator_dim": 0, "small_slice_indicators": False}
 
 
 def save_state(
@@ -38,7 +39,11 @@ def save_state(
 
 
 def load_checked_state(
-    path: str | os.PathLike, expected: dict[str, Any], *, map_location: torch.device
+    path: str | os.PathLike,
+    expected: dict[str, Any],
+    *,
+    map_location: torch.device,
+    accepted: Collection[tuple[str, Any, Any]] = (),
 ) -> dict[str, torch.Tensor]:
     """Read weights saved by :func:`save_state`, refusing a model of another shape.
 
@@ -51,6 +56,9 @@ def load_checked_state(
         The metadata of the model being loaded into.
     map_location
         Device the tensors are loaded to.
+    accepted
+        Differences ``(key, saved value, expected value)`` that are not refused:
+        the caller completes such a state itself.
 
     Raises
     ------
@@ -68,12 +76,13 @@ def load_checked_state(
         )
         return content
     saved = content["metadata"]
-    differences = [
-        f"{key}: saved {saved.get(key, LEGACY_METADATA.get(key))!r}, "
-        f"this model has {value!r}"
-        for key, value in expected.items()
-        if saved.get(key, LEGACY_METADATA.get(key)) != value
-    ]
+    differences = []
+    for key, value in expected.items():
+        saved_value = saved.get(key, LEGACY_METADATA.get(key))
+        if saved_value != value and (key, saved_value, value) not in accepted:
+            differences.append(
+                f"{key}: saved {saved_value!r}, this model has {value!r}"
+            )
     if differences:
         raise ValueError(
             f"cannot load {os.fspath(path)!r} into this model; the saved model "

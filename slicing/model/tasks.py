@@ -140,6 +140,7 @@ def convert_to_slice_tasks(
     *,
     expert_dim: int | None = None,
     indicator_dim: int | None = 0,
+    small_slice_indicators: bool = False,
     combiner: SliceCombinerModule | None = None,
     share_final_head: bool = True,
 ) -> list[Task]:
@@ -165,6 +166,10 @@ def convert_to_slice_tasks(
         Hidden units of each slice's indicator MLP; ``0`` (the default) for the
         paper's (and ``snorkel.slicing``'s) linear indicator, ``None`` for the head's
         input size. See ``SliceIndicators`` for when the MLP helps.
+    small_slice_indicators
+        Give the heads a buffer of small slices and, with linear indicators, an MLP
+        indicator for them (``SliceHeadsModule``); ``SliceAwareClassifier`` marks
+        them (its ``small_slice_fraction``).
     combiner
         The attention module; ``SliceCombinerModule()`` (``softmax(Q)`` over the
         indicators; the paper's ``softmax(Q + |P|)`` is ``mode="full"``) by
@@ -223,7 +228,12 @@ def convert_to_slice_tasks(
 
     heads_name = slice_part_name(base_task.name, "heads")
     heads = SliceHeadsModule(
-        head_dim, expert_dim, all_slice_names, cardinality, indicator_dim=indicator_dim
+        head_dim,
+        expert_dim,
+        all_slice_names,
+        cardinality,
+        indicator_dim=indicator_dim,
+        small_slice_indicators=small_slice_indicators,
     )
     heads_op = Operation(module_name=heads_name, inputs=head_op.inputs)
 

@@ -244,6 +244,9 @@ def test_constructor_refuses_bad_arguments():
         make_model(member_weight_decay=-1.0)
     with pytest.raises(ValueError, match="base_predictor_rows must be one of"):
         make_model(base_predictor_rows="members")
+    for bad in [0, -0.1, 1.5, True, "3%", float("nan")]:
+        with pytest.raises(ValueError, match="small_slice_fraction must be None or"):
+            make_model(small_slice_fraction=bad)
 
 
 def test_base_predictor_is_weighted_by_the_combiners_attention_by_default():
@@ -306,14 +309,15 @@ def test_parameters_grow_by_one_expert_map_and_one_indicator_per_slice():
     def count(model):
         return sum(p.numel() for p in model.parameters())
 
-    grown = count(make_model(slice_names=["a", "b"])) - count(
-        make_model(slice_names=["a"])
-    )
-    assert grown == (8 * 8 + 8) + (8 + 1)
-    with_mlp = count(make_model(slice_names=["a", "b"], indicator_dim=None)) - count(
-        make_model(slice_names=["a"], indicator_dim=None)
-    )
-    assert with_mlp == (8 * 8 + 8) + (8 * 8 + 8 + 8 + 1)
+    def grown(**kwargs):
+        return count(make_model(slice_names=["a", "b"], **kwargs)) - count(
+            make_model(slice_names=["a"], **kwargs)
+        )
+
+    expert, linear, mlp = 8 * 8 + 8, 8 + 1, 8 * 8 + 8 + 8 + 1
+    assert grown(small_slice_fraction=None) == expert + linear
+    assert grown() == expert + linear + mlp  # and the small-slice MLP
+    assert grown(indicator_dim=None) == expert + mlp  # small slices read it too
 
 
 def test_from_labeling_functions_through_label_model_to_soft_labels():
@@ -434,3 +438,65 @@ def test_score_slices_has_no_table_option(trained):
     )
     with pytest.raises(TypeError, match="as_table"):
         model.score_slices([loader], as_table=True)
+
+
+def small_slice_loader(model: SliceAwareClassifier):
+    """400 points; slice 'edge' (x0 > 0.95) holds about 2.5% of them, 'right' 25%."""
+    X, Y, right = points()
+    edge = (X[:, 0] > 0.95).numpy()
+    S = make_slice_matrix(np.stack([edge, right], 1), ["edge", "right"])
+    dataset = DictDataset.from_tensors(X, Y, "train")
+    return model.make_slice_dataloader(dataset, S, batch_size=32, shuffle=True)
+
+
+def test_fit_marks_the_slices_under_the_small_slice_fraction():
+    model = make_model(slice_names=["edge", "right"])
+    loader = small_slice_loader(model)
+    assert model.small_slices == []
+    model.fit([loader], n_epochs=1, lr=0.05, seed=0, progress_bar=False)
+    assert model.small_slices == ["edge"]
+    assert model.slice_heads.small_slices.tolist() == [True, False, False]
+    X = loader.dataset.X_dict["input_data"]
+    z = model.module_pool["base_architecture"](X)
+    with torch.no_grad():
+        logits = model.slice_heads(z)["indicator_logits"]
+        mlp = model.slice_heads.small_slice_indicator(z)
+        linear = model.slice_heads.indicator(z)
+    torch.testing.assert_close(logits[:, 0], mlp[:, 0])
+    torch.testing.assert_close(logits[:, 1:], linear[:, 1:])
+    wider = make_model(slice_names=["edge", "right"], small_slice_fraction=0.3)
+    assert wider.mark_small_slices([small_slice_loader(wider)]) == ["edge", "right"]
+    off = make_model(slice_names=["edge", "right"], small_slice_fraction=None)
+    assert off.mark_small_slices([small_slice_loader(off)]) == []
+
+
+def test_without_a_small_slice_training_is_exactly_that_without_the_option():
+    """The small-slice MLP is drawn from a forked random state and not run."""
+    weights = {}
+    for fraction in [None, 0.03]:
+        model = make_model(small_slice_fraction=fraction)
+        X, Y, right = points()
+        S = make_slice_matrix(right[:, None], ["right"])  # 25% of the rows
+        loader = model.make_slice_dataloader(
+            DictDataset.from_tensors(X, Y, "train"), S, batch_size=32, shuffle=True
+        )
+        model.fit([loader], n_epochs=2, lr=0.05, seed=0, progress_bar=False)
+        assert model.small_slices == []
+        weights[fraction] = model.state_dict()
+    for name, value in weights[None].items():
+        assert torch.equal(value, weights[0.03][name]), name
+
+
+def test_small_slice_members_keep_the_full_weight_in_the_indicator_loss():
+    model = make_model(slice_names=["edge", "right"])
+    model.slice_heads.small_slices.copy_(torch.tensor([True, False, False]))
+    q, p = torch.zeros(4, 3), torch.zeros(4, 3, 2)
+    membership = torch.tensor([[True, True, True]] + [[False, False, True]] * 3)
+    labels = torch.zeros(4, dtype=torch.long)
+    small, _ = model.batch_slice_losses(q, p, membership, labels)
+    model.slice_heads.small_slices.zero_()
+    faded, _ = model.batch_slice_losses(q, p, membership, labels)
+    # edge's member: weight w = 3 (3 non-members to 1) in full, and faded at
+    # sigmoid(0) = 1/2 with gamma 2, 1 + 2 / 4; its BCE is ln 2, over 4 rows
+    ln2 = float(torch.log(torch.tensor(2.0)))
+    assert (small - faded).item() == pytest.approx(ln2 * (3 - 1.5) / 4, rel=1e-6)

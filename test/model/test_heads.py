@@ -6,6 +6,7 @@ from slicing.model.heads import (
     SliceHeadsModule,
     SliceHeadsOutput,
     SliceIndicators,
+    SmallSliceIndicators,
 )
 
 
@@ -136,3 +137,39 @@ def test_bad_arguments_are_refused(kwargs, message):
 def test_wrong_representation_width_names_shapes():
     with pytest.raises(ValueError, match=r"\(batch, 4\); got \(2, 3\)"):
         make_heads()(torch.zeros(2, 3))
+
+
+def test_small_slice_indicators_are_drawn_without_moving_the_random_state():
+    torch.manual_seed(0)
+    plain = make_heads()
+    after_plain = torch.rand(1)
+    torch.manual_seed(0)
+    with_small = make_heads(small_slice_indicators=True)
+    assert torch.equal(torch.rand(1), after_plain)  # the same stream follows
+    for name, value in plain.state_dict().items():
+        assert torch.equal(value, with_small.state_dict()[name]), name
+    assert isinstance(with_small.small_slice_indicator, SmallSliceIndicators)
+    assert with_small.small_slices.tolist() == [False, False, False]
+
+
+def test_small_slices_read_the_mlp_and_the_others_the_linear_indicator():
+    torch.manual_seed(0)
+    heads = make_heads(small_slice_indicators=True)
+    z = torch.randn(6, 4)
+    # No slice marked small: the linear indicators alone, the MLP is not run.
+    torch.testing.assert_close(heads(z)["indicator_logits"], heads.indicator(z))
+    heads(z)["indicator_logits"].sum().backward()
+    assert heads.small_slice_indicator.weight.grad is None
+    heads.small_slices[0] = True
+    logits = heads(z)["indicator_logits"]
+    torch.testing.assert_close(logits[:, 0], heads.small_slice_indicator(z)[:, 0])
+    torch.testing.assert_close(logits[:, 1:], heads.indicator(z)[:, 1:])
+    assert heads.parameters_per_slice() == 4 * 5 + 5 + (4 + 1) + (4 * 4 + 4 + 4 + 1)
+
+
+def test_small_slice_marks_without_mlp_when_the_indicators_are_mlps():
+    heads = make_heads(indicator_dim=3, small_slice_indicators=True)
+    assert heads.small_slice_indicator is None  # every slice has an MLP already
+    assert heads.small_slices is not None  # the marks still set the member weight
+    assert make_heads().small_slices is None
+    assert "small_slices" not in make_heads().state_dict()

@@ -120,6 +120,26 @@ def test_decaying_member_weight_fades_with_the_indicators_confidence():
     torch.testing.assert_close(full, ln2 * (4 + 4) / 5)
 
 
+def test_full_weight_slices_keep_the_full_member_weight_under_decay():
+    # Two slices, each with one member among five rows (w = 4), logit 0 everywhere.
+    q = torch.zeros(5, 2)
+    membership = torch.zeros(5, 2, dtype=torch.bool)
+    membership[0] = True
+    labels = torch.zeros(5, dtype=torch.long)
+    p = torch.zeros(5, 2, 2)
+    ln2 = torch.log(torch.tensor(2.0))
+    decayed = ln2 * (1 + 3 * 0.25 + 4) / 5
+    full = ln2 * (4 + 4) / 5
+    loss, _ = slice_losses(
+        q, p, membership, labels, full_weight_slices=torch.tensor([True, False])
+    )
+    torch.testing.assert_close(loss, full + decayed)
+    none, _ = slice_losses(
+        q, p, membership, labels, full_weight_slices=torch.tensor([False, False])
+    )
+    torch.testing.assert_close(none, 2 * decayed)
+
+
 def test_decayed_weight_of_a_recognised_member_is_about_one_and_not_differentiated():
     membership = torch.tensor([[True], [False], [False], [False]])
     labels = torch.zeros(4, dtype=torch.long)

@@ -37,6 +37,10 @@ def test_reordered_slice_names_are_refused_with_both_lists(tmp_path):
         ({"cardinality": 3}, "cardinality: saved 2, this model has 3"),
         ({"expert_dim": 4}, "expert_dim: saved 8, this model has 4"),
         ({"indicator_dim": 8}, "indicator_dim: saved 0, this model has 8"),
+        (
+            {"small_slice_fraction": None},
+            "small_slice_indicators: saved True, this model has False",
+        ),
         ({"task_name": "other"}, "task_name: saved 'task', this model has 'other'"),
     ],
 )
@@ -81,3 +85,26 @@ def test_a_file_from_before_indicator_dim_is_read_as_linear_indicators(tmp_path)
     np.testing.assert_array_equal(fresh.predict_proba(X), linear.predict_proba(X))
     with pytest.raises(ValueError, match="indicator_dim: saved 0, this model has 8"):
         make_model(indicator_dim=None).load(str(path))
+
+
+def test_small_slice_marks_are_saved_and_a_file_from_before_them_loads(tmp_path):
+    path = tmp_path / "small.pt"
+    model = make_model(slice_names=["edge", "right"])
+    model.slice_heads.small_slices[0] = True
+    model.save(str(path))
+    fresh = make_model(slice_names=["edge", "right"])
+    fresh.load(str(path))
+    assert fresh.small_slices == ["edge"]
+    # Files saved before small_slice_fraction existed had no small slices.
+    before = make_model(small_slice_fraction=None)
+    before.save(str(path))
+    content = torch.load(path, weights_only=True)
+    del content["metadata"]["small_slice_indicators"]
+    torch.save(content, path)
+    make_model(small_slice_fraction=None).load(str(path))
+    upgraded = make_model()
+    upgraded.slice_heads.small_slices[0] = True  # the load clears every mark
+    upgraded.load(str(path))  # no slice small: it computes what was saved
+    assert upgraded.small_slices == []
+    X = torch.randn(6, 2)
+    np.testing.assert_array_equal(upgraded.predict_proba(X), before.predict_proba(X))

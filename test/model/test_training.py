@@ -123,3 +123,39 @@ def test_two_processes_train_to_identical_weights(tmp_path):
     assert len(digests[0]) == 64 and digests[0] == digests[1]
     weights = train(build(3), seed=0)
     assert np.isfinite(weights["module_pool.base_architecture.0.weight"].numpy()).all()
+
+
+def test_a_module_that_resets_its_submodules_is_reset_once_and_alone():
+    from slicing.model.heads import SmallSliceIndicators
+    from slicing.model.training import reinitialize_parameters
+
+    net = nn.Sequential(nn.Linear(2, 2), SmallSliceIndicators(2, 3, 4), nn.Linear(2, 2))
+    torch.manual_seed(0)
+    assert reinitialize_parameters(net) == []
+    first = [p.detach().clone() for p in net.parameters()]
+    after = torch.rand(1)
+    without = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    torch.manual_seed(0)
+    reinitialize_parameters(without)
+    # The forked draws leave the stream to the next layer and to what follows.
+    assert torch.equal(torch.rand(1), after)
+    assert torch.equal(without[1].weight, first[-2])
+    torch.manual_seed(0)
+    reinitialize_parameters(net)
+    assert all(torch.equal(a, b) for a, b in zip(first, net.parameters()))
+
+
+def test_fit_updates_with_foreach_and_trains_as_snorkels_trainer(monkeypatch):
+    """``ForeachTrainer`` changes how the optimizer steps, not the weights."""
+    from snorkel.classification import Trainer
+
+    import slicing.model.classifier as classifier_module
+    from slicing.model.training import ForeachTrainer
+
+    model = build(1)
+    trainer = model.fit([loader_for(model)], n_epochs=1, progress_bar=False, seed=0)
+    assert isinstance(trainer, ForeachTrainer)
+    assert trainer.optimizer.param_groups[0]["foreach"] is True
+    foreach = train(build(1), seed=0)
+    monkeypatch.setattr(classifier_module, "ForeachTrainer", Trainer)
+    assert_same_weights(foreach, train(build(1), seed=0))
