@@ -89,7 +89,18 @@ full member weight`` on ``heldout`` (lr 0.001; 20% SF noise, the last also 0 and
 a screen after step 14; not adopted); ``geometries_step14_small_slice_experiments.log``
 ``ours, MLP indicator, full member weight, today's other defaults`` on ``heldout``
 (20% SF noise) and ``ours, MLP indicator and full member weight for slices under 3%``
-on the whole suite (a screen after step 14; a candidate for the default).
+on the whole suite (a screen after step 14; the default since step 15).
+``geometries_step15.log`` holds ``ours`` after step 15 (``small_slice_fraction=0.03``:
+slices under 3% of the training rows get an MLP indicator and the full member weight),
+seeds 0-4 of every setting (the screen's runs, renamed: the same model, bit for bit),
+step 14's ``ours`` renamed ``ours, no small-slice indicators (default before step
+15)``, and every contender on ``wide-strips`` (added in step 15: strips of 3.5% and
+4%, just above the line) with the variant ``ours, small-slice indicators under 6%``;
+``geometries_ten_seeds_step15.log`` the same for seeds 5-9 of the six ten-seed settings
+(``one-large``, without a small slice, is step 14's ``ours`` unchanged). Since step 15
+both commands above also take ``bench/logs/geometries_step15.log`` (and the ten-seed
+one ``bench/logs/geometries_ten_seeds_step15.log``) with the contender ``"ours, no
+small-slice indicators (default before step 15)"``.
 """
 
 import argparse
@@ -115,9 +126,11 @@ from bench.synthetic import (
     train,
 )
 from slicing.model.averaging import DEFAULT_EMA_DECAY
-from slicing.model.classifier import SliceAwareClassifier
+from slicing.model.classifier import (
+    DEFAULT_SMALL_SLICE_FRACTION,
+    SliceAwareClassifier,
+)
 from slicing.model.combiner import SliceCombinerModule
-from slicing.model.heads import SliceIndicators
 from slicing.model.losses import (
     balance_power,
     balanced_member_weight,
@@ -253,6 +266,18 @@ GEOMETRIES: dict[str, Geometry] = {
                 Shape("box", (0.9, -0.9), 0.02, aspect=2.0, angle=45.0),
                 disc((-1.0, 0.5), 0.02, label="shift", shift=-0.8),
             ),
+        ),
+        # Added with step 15's small-slice indicators (for slices under 3%), to check
+        # slices just above that line, which keep the linear indicator.
+        Geometry(
+            "wide-strips",
+            "added with step 15: thin strips just above its 3% line, one across the "
+            "boundary (4%) and one along it (3.5%), flipped",
+            (
+                Shape("box", (0.35, -0.35), 0.04, aspect=12.0, angle=45.0),
+                Shape("box", (-0.4, 0.4), 0.035, aspect=12.0, angle=-45.0),
+            ),
+            noise=(0.0, 0.2),
         ),
     ]
 }
@@ -401,58 +426,6 @@ class RobustMemberWeightClassifier(_MemberWeightExperiment):
         self._typical_member_probability = typical
         trust = (probability / (0.5 * typical).clamp(min=1e-6)).clamp(max=1.0)
         return up_weight * self.faded(probability) * trust
-
-
-class _IndicatorsBySliceSize(torch.nn.Module):
-    """Linear indicators, or a small MLP (``SliceIndicators``) for the slices marked
-    ``small``; both are computed, each slice reads its own."""
-
-    def __init__(self, linear: torch.nn.Module, mlp: torch.nn.Module) -> None:
-        super().__init__()
-        self.linear = linear
-        self.mlp = mlp
-        self.register_buffer("small", torch.zeros(mlp.n_slices, dtype=torch.bool))
-
-    def forward(self, representation: torch.Tensor) -> torch.Tensor:
-        return torch.where(
-            self.small, self.mlp(representation), self.linear(representation)
-        )
-
-
-class SmallSliceIndicatorClassifier(_MemberWeightExperiment):
-    """Experiment (issue 17, after step 14): the indicator's capacity and member
-    weight depend on the slice's size. A slice its SF marks on fewer than
-    ``SMALL_FRACTION`` of the training rows (seen by ``make_slice_dataloader``)
-    gets an MLP indicator (``indicator_dim=None``'s) and the full member weight; a
-    broader one the default linear indicator and fading member weight. On issue
-    17's held-out task the MLP indicator with the full weight learned the thin
-    strip under 20% SF noise in every seed, and lost overall F1 on the spam
-    comments, whose slices are broad (BENCHMARKS.md)."""
-
-    SMALL_FRACTION = 0.03
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        heads = self.slice_heads
-        with torch.random.fork_rng():  # the rest draws what the default draws
-            mlp = SliceIndicators(heads.head_dim, heads.n_slices, heads.head_dim)
-        heads.indicator = _IndicatorsBySliceSize(heads.indicator, mlp)
-
-    def make_slice_dataloader(self, dataset, S, **kwargs):  # type: ignore[no-untyped-def]
-        fractions = torch.tensor(
-            [float(np.mean(S[name])) for name in S.dtype.names] + [1.0]
-        )
-        self.slice_heads.indicator.small.copy_(fractions < self.SMALL_FRACTION)
-        return super().make_slice_dataloader(dataset, S, **kwargs)
-
-    def member_extra_weight(
-        self,
-        up_weight: torch.Tensor,
-        probability: torch.Tensor,
-        membership: torch.Tensor,
-    ) -> torch.Tensor:
-        small = self.slice_heads.indicator.small
-        return up_weight * torch.where(small, 1.0, self.faded(probability))
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -754,8 +727,10 @@ VARIANTS["ours, MLP indicator, full member weight, today's other defaults"] = {
     "member_weight_decay": 0.0,
     "base_predictor_rows": "attention",
 }
+# Measured as a bench class after step 14; the default since step 15
+# (small_slice_fraction), the same arithmetic (bit-identical weights).
 VARIANTS["ours, MLP indicator and full member weight for slices under 3%"] = {
-    "classifier_class": SmallSliceIndicatorClassifier,
+    "small_slice_fraction": DEFAULT_SMALL_SLICE_FRACTION,
     "base_predictor_rows": "attention",
 }
 VARIANTS["ours, robust member weight"] = {
@@ -771,11 +746,23 @@ VARIANTS["ours, robust full member weight"] = {
 VARIANTS["ours, base expert trained on every row (default before step 14)"] = {
     "base_predictor_rows": "all"
 }
+# Step 15's line moved up: the small-slice indicators for slices under 6%.
+VARIANTS["ours, small-slice indicators under 6%"] = {
+    "small_slice_fraction": 0.06,
+    "base_predictor_rows": "attention",
+}
+# Step 15's small-slice indicators are the default since; this is the default before.
+VARIANTS["ours, no small-slice indicators (default before step 15)"] = {
+    "small_slice_fraction": None,
+    "base_predictor_rows": "attention",
+}
 # Every variant of ours above trains the base slice's predictor on every row, as
-# it was measured (the default before step 14), unless it says otherwise.
+# it was measured (the default before step 14), unless it says otherwise, and has
+# no small slices (the default before step 15) unless it says otherwise.
 for _name, _options in VARIANTS.items():
     if _name.startswith("ours"):
         _options.setdefault("base_predictor_rows", "all")
+        _options.setdefault("small_slice_fraction", None)
 
 
 def make_geometry_data(

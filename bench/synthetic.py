@@ -254,6 +254,7 @@ def _build(
                 "balance_indicators",
                 "member_weight_decay",
                 "indicator_dim",
+                "small_slice_fraction",
                 "base_predictor_rows",
             )
             if key in options
@@ -273,6 +274,8 @@ def _build(
             names=slice_names,
         )
     loader = model.make_slice_dataloader(dataset, S)
+    if isinstance(model, SliceAwareClassifier):  # as its fit does
+        model.mark_small_slices([loader])
     return SnorkelStyle(model, loader.dataset.Y_dict)
 
 

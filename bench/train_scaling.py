@@ -122,6 +122,7 @@ def main() -> None:
 
     time_rows = []
     parameter_rows = []
+    small_counts: list[int] = []
     for k in args.slices:
         dataset, indicators = make_data(args.n_points, k)
         names = [f"sf_{index}" for index in range(k)]
@@ -135,6 +136,7 @@ def main() -> None:
         ours_loader = ours.make_slice_dataloader(
             dataset, S_ours, batch_size=args.batch_size, shuffle=True
         )
+        small_counts.append(len(ours.mark_small_slices([ours_loader])))
         # Vanilla and ours in turns: a slower spell of the machine slows both.
         seconds = best_of_interleaved(
             args.repeats,
@@ -229,6 +231,14 @@ def main() -> None:
     )
     print(time_table)
     print(parameter_table)
+    small_share = (
+        ", ".join(str(count) for count in small_counts[:-1])
+        + f" and {small_counts[-1]} of the "
+        + ", ".join(str(k) for k in args.slices[:-1])
+        + f" and {args.slices[-1]} slices"
+        if len(small_counts) > 1
+        else f"{small_counts[0]} of the {args.slices[0]} slices"
+    )
     body = (
         "## Training time vs number of slices (`bench/train_scaling.py`)\n\n"
         f"{machine_line()} {args.n_points} 2-D points, 2-layer MLP (hidden {HIDDEN}), "
@@ -244,13 +254,16 @@ def main() -> None:
         "so vanilla is also timed on that loader: the ratio to that column is the "
         "cost of the slice-aware model alone. Ours trains through its `fit`, so its time "
         "includes the default weight averaging (an average updated after every "
-        "step; issue 17 step 12) and the base expert's attention weighting (step "
-        "14).\n\n"
+        "step; issue 17 step 12), the base expert's attention weighting (step "
+        "14) and the MLP indicators of the slices under 3% of the rows (step 15; "
+        "the discs here cover 3% of the square, less where the square's edge cuts "
+        f"them: {small_share} are under the line).\n\n"
         f"{time_table}\n\n"
         "Parameters (per slice: ours = one `expert_dim x head_dim` linear map with "
         "bias + one indicator logit (with `indicator_dim`, an MLP `head_dim -> "
-        "indicator_dim -> 1` instead); MoE = a full copy of the vanilla model per "
-        "slice plus gate):\n\n"
+        "indicator_dim -> 1` instead) + the MLP indicator `head_dim -> head_dim -> "
+        "1` that the slice reads if it is small (`small_slice_fraction=None`: "
+        "none); MoE = a full copy of the vanilla model per slice plus gate):\n\n"
         f"{parameter_table}\n"
     )
     if not args.no_write:
