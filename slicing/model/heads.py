@@ -123,13 +123,16 @@ class SmallSliceIndicators(SliceIndicators):
     resets_submodules = True
 
     def __init__(self, head_dim: int, n_slices: int, hidden_dim: int) -> None:
-        with torch.random.fork_rng():
+        with torch.random.fork_rng(devices=[]):  # built on the CPU
             super().__init__(head_dim, n_slices, hidden_dim)
 
     def reset_parameters(self) -> None:
         """Redraw the hidden and output layers, as construction draws them, from a
-        fork of the random state."""
-        with torch.random.fork_rng():
+        fork of the random state (of the CPU and of the CUDA devices they live on)."""
+        devices = sorted(
+            {p.device.index or 0 for p in self.parameters() if p.device.type == "cuda"}
+        )
+        with torch.random.fork_rng(devices=devices):
             self.hidden.reset_parameters()
             super().reset_parameters()
 
