@@ -95,7 +95,8 @@ slices under 3% of the training rows get an MLP indicator and the full member we
 seeds 0-4 of every setting (the screen's runs, renamed: the same model, bit for bit),
 step 14's ``ours`` renamed ``ours, no small-slice indicators (default before step
 15)``, and every contender on ``wide-strips`` (added in step 15: strips of 3.5% and
-4%, just above the line) with the variant ``ours, small-slice indicators under 6%``;
+4%, just above the line) with the variant ``ours, small-slice indicators under 6%``,
+which was also run on ``discs-away``, ``overlap``, ``shifted`` and ``one-large``;
 ``geometries_ten_seeds_step15.log`` the same for seeds 5-9 of the six ten-seed settings
 (``one-large``, without a small slice, is step 14's ``ours`` unchanged). Since step 15
 both commands above also take ``bench/logs/geometries_step15.log`` (and the ten-seed
