@@ -358,19 +358,15 @@ class BaseExpertMembersByAttentionClassifier(SliceAwareClassifier):
         return torch.where(outside, torch.ones_like(attention), attention)
 
 
-class _MemberWeightExperiment(SliceAwareClassifier):
-    """The member-weight experiments after issue 17's step 14: the default's
-    predictor losses, and an indicator loss in which a member weighs ``1 +
-    member_extra_weight(w - 1, p, membership)``, ``w`` the balanced member weight
-    and ``p`` the membership probability ``sigmoid(q)`` (not differentiated)."""
-
-    def member_extra_weight(
-        self,
-        up_weight: torch.Tensor,
-        probability: torch.Tensor,
-        membership: torch.Tensor,
-    ) -> torch.Tensor:
-        raise NotImplementedError
+class RobustMemberWeightClassifier(SliceAwareClassifier):
+    """Experiment (issue 17, after step 14): a member's up-weight in the indicator
+    loss shrinks when the indicator rates it far below the slice's typical member.
+    Under SF noise those are mostly the SF's false positives, scattered where no
+    indicator can follow; the member weight (faded as the default fades it, or
+    full with ``member_weight_decay=0``) is ``1 + (w' - 1) * min(1, p / (p_bar /
+    2))``, ``p`` the member's membership probability and ``p_bar`` a running mean
+    of it over the slice's members (0.99 per batch with members, from 0.5;
+    ``sigmoid(q)`` not differentiated). The predictor losses are the default's."""
 
     def faded(self, probability: torch.Tensor) -> torch.Tensor:
         """The default's fading factor of a member's up-weight."""
@@ -396,17 +392,6 @@ class _MemberWeightExperiment(SliceAwareClassifier):
         )
         weight = torch.where(membership, 1.0 + extra, 1.0)
         return (bce * weight).mean(dim=0).sum(), predictor
-
-
-class RobustMemberWeightClassifier(_MemberWeightExperiment):
-    """Experiment (issue 17, after step 14): a member's up-weight in the indicator
-    loss shrinks when the indicator rates it far below the slice's typical member.
-    Under SF noise those are mostly the SF's false positives, scattered where no
-    indicator can follow; the member weight (faded as the default fades it, or
-    full with ``member_weight_decay=0``) is ``1 + (w' - 1) * min(1, p / (p_bar /
-    2))``, ``p`` the member's membership probability and ``p_bar`` a running mean
-    of it over the slice's members (0.99 per batch with members, from 0.5;
-    ``sigmoid(q)`` not differentiated). The predictor losses are the default's."""
 
     def member_extra_weight(
         self,

@@ -566,22 +566,17 @@ class SliceAwareClassifier(SliceAwareInference):
         ema_decay = check_ema_decay(ema_decay)
         ema_max_epochs = check_ema_max_epochs(ema_max_epochs)
         trainer = ForeachTrainer(progress_bar=progress_bar, seed=seed, **trainer_kwargs)
-        self.mark_small_slices(
-            [
-                dataloader
-                for dataloader in dataloaders
-                if dataloader.dataset.split == trainer.config.train_split
-            ]
-        )
+        train_loaders = [
+            dataloader
+            for dataloader in dataloaders
+            if dataloader.dataset.split == trainer.config.train_split
+        ]
+        self.mark_small_slices(train_loaders)
         start_training(self, seed=seed, reinitialize=reinitialize)
         if ema_decay is None or trainer.config.checkpointing:
             trainer.fit(self, list(dataloaders))
             return trainer
-        steps_per_epoch = sum(
-            len(dataloader)
-            for dataloader in dataloaders
-            if dataloader.dataset.split == trainer.config.train_split
-        )
+        steps_per_epoch = sum(len(dataloader) for dataloader in train_loaders)
         ema_decay = decay_spanning_epochs(ema_decay, steps_per_epoch, ema_max_epochs)
         average = WeightAverage(self, ema_decay)
         with average.following_optimizers():
