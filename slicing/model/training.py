@@ -5,11 +5,14 @@ import random
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import torch
 from snorkel.classification import Trainer
 from torch import nn
+
+from slicing.model.optimizer import FlatAdam
 
 __all__ = [
     "ForeachTrainer",
@@ -129,24 +132,29 @@ def start_training(
 
 
 class ForeachTrainer(Trainer):
-    """snorkel's ``Trainer`` whose optimizer updates all parameters in one call per
-    step.
+    """snorkel's ``Trainer`` with less work per step around the same arithmetic.
 
-    snorkel builds ``torch.optim.Adam`` (or SGD, Adamax) with torch's default
-    ``foreach=None``, which on the CPU updates the parameters one tensor at a time:
-    about 30 microseconds per parameter tensor and step, a fifth of a slice-aware
-    model's epoch at k = 64 on a small network. This trainer sets ``foreach=True``,
-    the multi-tensor implementation of the same update (the same weights, bit for
-    bit, after an epoch of ``bench/train_scaling.py`` at k = 64; see
-    ``test/model/test_training.py``).
+    - The optimizer updates all parameters in a few calls per step. snorkel builds
+      ``torch.optim.Adam`` (or SGD, Adamax) with torch's default ``foreach=None``,
+      which on the CPU updates the parameters one tensor at a time: about 30
+      microseconds per parameter tensor and step, a fifth of a slice-aware model's
+      epoch at k = 64 on a small network. This trainer sets ``foreach=True`` and
+      replaces Adam by :class:`slicing.model.optimizer.FlatAdam`, the same update
+      on one flat tensor.
+    - snorkel's ``_logging`` switches the whole model to eval mode and back after
+      every step; here only around an evaluation or a checkpoint.
+
+    The same weights, bit for bit, as snorkel's ``Trainer`` (after an epoch of
+    ``bench/train_scaling.py`` at k = 64; ``test/model/test_training.py``). On
+    that epoch the two changes save about 7% (0.83 against 0.90 s).
 
     Examples
     --------
     >>> from torch import nn
     >>> trainer = ForeachTrainer(n_epochs=1, progress_bar=False)
     >>> trainer._set_optimizer(nn.Linear(2, 2))
-    >>> trainer.optimizer.param_groups[0]["foreach"]
-    True
+    >>> type(trainer.optimizer).__name__, trainer.optimizer.param_groups[0]["foreach"]
+    ('FlatAdam', True)
     """
 
     def _set_optimizer(self, model: nn.Module) -> None:
@@ -154,3 +162,32 @@ class ForeachTrainer(Trainer):
         for group in self.optimizer.param_groups:
             if group.get("foreach") is None:
                 group["foreach"] = True
+        if type(self.optimizer) is torch.optim.Adam:
+            self.optimizer = FlatAdam(self.optimizer.param_groups)
+
+    def _logging(
+        self, model: nn.Module, dataloaders: list[Any], batch_size: int
+    ) -> dict[str, float]:
+        """snorkel's ``Trainer._logging``, with the model in eval mode only while it
+        is evaluated or checkpointed.
+
+        snorkel switches the whole model to eval mode and back after every step,
+        a walk over every submodule twice per step, though a step that neither
+        evaluates nor checkpoints never reads the mode.
+        """
+        self.log_manager.update(batch_size)
+        metric_dict: dict[str, float] = dict(self._aggregate_losses())
+        if self.log_manager.trigger_evaluation():
+            model.eval()
+            metric_dict.update(
+                self._evaluate(model, dataloaders, self.config.valid_split)
+            )
+            self._log_metrics(metric_dict)
+            self._reset_losses()
+            model.train()
+        if self.log_manager.trigger_checkpointing():
+            model.eval()
+            self._checkpoint_model(model, metric_dict)
+            self._reset_losses()
+            model.train()
+        return metric_dict

@@ -159,3 +159,25 @@ def test_fit_updates_with_foreach_and_trains_as_snorkels_trainer(monkeypatch):
     foreach = train(build(1), seed=0)
     monkeypatch.setattr(classifier_module, "ForeachTrainer", Trainer)
     assert_same_weights(foreach, train(build(1), seed=0))
+
+
+def test_fit_leaves_train_mode_only_to_evaluate(monkeypatch):
+    """snorkel's ``Trainer`` walks the model to eval mode and back after every step;
+    ``ForeachTrainer`` only around an evaluation, with the same metrics."""
+    model = build(1)
+    X, Y, right = points(40)
+    valid = model.make_slice_dataloader(
+        DictDataset.from_tensors(X, Y, "valid"),
+        make_slice_matrix(right[:, None], ["right"]),
+        batch_size=16,
+    )
+    train_loader = loader_for(model)  # 120 rows: 8 steps per epoch
+    switches = []
+    eval_method = model.eval
+    monkeypatch.setattr(model, "eval", lambda: switches.append(1) or eval_method())
+    trainer = model.fit(
+        [train_loader, valid], n_epochs=2, lr=0.05, progress_bar=False, seed=0
+    )
+    assert model.training
+    assert any(key.startswith("task/") and "/valid/" in key for key in trainer.metrics)
+    assert 2 <= len(switches) < 2 * len(train_loader)
