@@ -42,10 +42,19 @@ class FlatAdam(torch.optim.Adam):
     gradients, mixed devices or dtypes, state loaded with ``load_state_dict``) is
     ``Adam.step`` on the same state, element for element the same update.
 
+    With ``max_grad_norm`` it also clips the gradients first, as
+    ``torch.nn.utils.clip_grad_norm_`` over all its parameters would (the same
+    norms, so the same factor), with one multiply on the flat gradient instead of
+    one per tensor: ``slicing.model.training.ForeachTrainer`` moves snorkel's
+    ``grad_clip`` here.
+
     Parameters
     ----------
     params, **kwargs
         As ``torch.optim.Adam``; ``foreach`` defaults to ``True``.
+    max_grad_norm
+        Clip the gradients of all parameters to this total 2-norm before each
+        step; ``None`` (the default) or 0: no clipping.
 
     Examples
     --------
@@ -62,9 +71,12 @@ class FlatAdam(torch.optim.Adam):
     True
     """
 
-    def __init__(self, params: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, params: Any, max_grad_norm: float | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("foreach", True)
         super().__init__(params, **kwargs)
+        self.max_grad_norm = float(max_grad_norm) if max_grad_norm else None
         # Per group: the flattened parameters (in order), or None before the first
         # step, and the flat tensors their data, moments and step counts live in.
         self._flat: list[dict[str, Any] | None] = [None] * len(self.param_groups)
@@ -88,17 +100,20 @@ class FlatAdam(torch.optim.Adam):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:  # type: ignore[override]
         """One Adam step: on the flat tensors where it can, else ``Adam.step``."""
-        if getattr(self, "_unflattenable", False):
-            return _adam_step_without_hooks()(self, closure)
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        if getattr(self, "_unflattenable", False):
+            self._clip_each_gradient()
+            _adam_step_without_hooks()(self)
+            return loss
         plans = [
             self._flat_plan(index, group)
             for index, group in enumerate(self.param_groups)
         ]
         if not all(plans):
+            self._clip_each_gradient()
             # Adam's step without the hook wrapper torch puts around every
             # optimizer class's ``step``: this step's hooks run once, around it.
             _adam_step_without_hooks()(self)
@@ -106,9 +121,43 @@ class FlatAdam(torch.optim.Adam):
                 if flat is not None:
                     flat["uniform"] = None  # recheck the step counts
             return loss
-        for group, flat in zip(self.param_groups, self._flat):
-            self._flat_step(group, flat)
+        grads = [
+            torch.cat([p.grad.reshape(-1) for p in flat["params"]])
+            for flat in self._flat
+        ]
+        factor = self._clip_factor()
+        if factor is not None:
+            torch._foreach_mul_(grads, factor)
+        for group, flat, grad in zip(self.param_groups, self._flat, grads):
+            self._flat_step(group, flat, grad)
         return loss
+
+    def _clip_factor(self) -> torch.Tensor | None:
+        """``clip_grad_norm_``'s factor for all gradients (``None``: no clipping).
+
+        The same arithmetic: one 2-norm per gradient, the norm of those norms,
+        ``max_grad_norm / (norm + 1e-6)`` capped at 1.
+        """
+        if self.max_grad_norm is None:
+            return None
+        gradients = [p.grad for p in self._gradient_owners()]
+        if not gradients:
+            return None
+        norms = torch._foreach_norm(gradients, 2.0)
+        total = torch.linalg.vector_norm(torch.stack(norms), 2.0)
+        return torch.clamp(self.max_grad_norm / (total + 1e-6), max=1.0)
+
+    def _clip_each_gradient(self) -> None:
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self._gradient_owners(), self.max_grad_norm)
+
+    def _gradient_owners(self) -> list[torch.Tensor]:
+        return [
+            p
+            for group in self.param_groups
+            for p in group["params"]
+            if p.grad is not None
+        ]
 
     def _flat_plan(self, index: int, group: dict[str, Any]) -> bool:
         """Whether group ``index`` can take a flat step now; flattens it if new."""
@@ -182,8 +231,9 @@ class FlatAdam(torch.optim.Adam):
             "uniform": True,
         }
 
-    def _flat_step(self, group: dict[str, Any], flat: dict[str, Any]) -> None:
-        grad = torch.cat([p.grad.reshape(-1) for p in flat["params"]])
+    def _flat_step(
+        self, group: dict[str, Any], flat: dict[str, Any], grad: torch.Tensor
+    ) -> None:
         step = flat["step"]
         step.copy_(flat["steps"][0])
         beta1, beta2 = group["betas"]

@@ -140,13 +140,14 @@ class ForeachTrainer(Trainer):
       microseconds per parameter tensor and step, a fifth of a slice-aware model's
       epoch at k = 64 on a small network. This trainer sets ``foreach=True`` and
       replaces Adam by :class:`slicing.model.optimizer.FlatAdam`, the same update
-      on one flat tensor.
+      on one flat tensor, which also does snorkel's gradient clipping
+      (``grad_clip``; the loop's own clipping is off while ``fit`` runs).
     - snorkel's ``_logging`` switches the whole model to eval mode and back after
       every step; here only around an evaluation or a checkpoint.
 
     The same weights, bit for bit, as snorkel's ``Trainer`` (after an epoch of
     ``bench/train_scaling.py`` at k = 64; ``test/model/test_training.py``). On
-    that epoch the two changes save about 7% (0.83 against 0.90 s).
+    that epoch these changes save 13% (0.76 against 0.88 s).
 
     Examples
     --------
@@ -163,7 +164,20 @@ class ForeachTrainer(Trainer):
             if group.get("foreach") is None:
                 group["foreach"] = True
         if type(self.optimizer) is torch.optim.Adam:
-            self.optimizer = FlatAdam(self.optimizer.param_groups)
+            # FlatAdam clips as snorkel's loop would, with one multiply: the loop
+            # skips its clipping while ``fit`` runs (``grad_clip`` 0).
+            self.optimizer = FlatAdam(
+                self.optimizer.param_groups, max_grad_norm=self.config.grad_clip
+            )
+            self.config = self.config._replace(grad_clip=0.0)
+
+    def fit(self, model: nn.Module, dataloaders: list[Any]) -> None:
+        """snorkel's ``Trainer.fit``; ``config.grad_clip`` reads as given after it."""
+        grad_clip = self.config.grad_clip
+        try:
+            super().fit(model, dataloaders)
+        finally:
+            self.config = self.config._replace(grad_clip=grad_clip)
 
     def _logging(
         self, model: nn.Module, dataloaders: list[Any], batch_size: int

@@ -17,9 +17,21 @@ def net() -> nn.Module:
     return nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Linear(2, 1))
 
 
-def run(optimizer_class, steps: int = 6, unused_after: int | None = None, **kwargs):
-    """Train a small net; from step ``unused_after`` on, its last layer is skipped."""
+def run(
+    optimizer_class,
+    steps: int = 6,
+    unused_after: int | None = None,
+    clip: float | None = None,
+    **kwargs,
+):
+    """Train a small net; from step ``unused_after`` on, its last layer is skipped.
+
+    ``clip``: clip the gradients to that norm before each step, with
+    ``max_grad_norm`` for ``FlatAdam``, with ``clip_grad_norm_`` for others.
+    """
     model = net()
+    if optimizer_class is FlatAdam:
+        kwargs["max_grad_norm"] = clip
     optimizer = optimizer_class(model.parameters(), lr=0.05, **kwargs)
     torch.manual_seed(1)
     for step in range(steps):
@@ -29,6 +41,8 @@ def run(optimizer_class, steps: int = 6, unused_after: int | None = None, **kwar
         skip_last = unused_after is not None and step >= unused_after
         output = hidden.sum(dim=1) if skip_last else model[3](hidden).squeeze(1)
         ((output - x[:, 0]) ** 2).mean().backward()
+        if clip and optimizer_class is not FlatAdam:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
     return model, optimizer
 
@@ -148,3 +162,14 @@ def test_amsgrad_steps_as_adam():
     flat, optimizer = run(FlatAdam, amsgrad=True)
     assert optimizer.flat_parameters(0) is None
     assert_same(flat, run(torch.optim.Adam, amsgrad=True, foreach=True)[0])
+
+
+@pytest.mark.parametrize("unused_after", [None, 3], ids=["flat", "with_fallback"])
+def test_clipping_gives_clip_grad_norms_weights_bit_for_bit(unused_after):
+    options = {"steps": 8, "unused_after": unused_after, "clip": 0.05}
+    flat, optimizer = run(FlatAdam, **options)
+    plain, _ = run(torch.optim.Adam, foreach=True, **options)
+    unclipped, _ = run(FlatAdam, steps=8, unused_after=unused_after)
+    assert optimizer.max_grad_norm == 0.05
+    assert_same(flat, plain)
+    assert not torch.equal(next(flat.parameters()), next(unclipped.parameters()))

@@ -156,6 +156,8 @@ def test_fit_updates_with_foreach_and_trains_as_snorkels_trainer(monkeypatch):
     trainer = model.fit([loader_for(model)], n_epochs=1, progress_bar=False, seed=0)
     assert isinstance(trainer, ForeachTrainer)
     assert trainer.optimizer.param_groups[0]["foreach"] is True
+    # The optimizer clipped (snorkel's default norm, 1.0); the config reads as given.
+    assert trainer.optimizer.max_grad_norm == trainer.config.grad_clip == 1.0
     foreach = train(build(1), seed=0)
     monkeypatch.setattr(classifier_module, "ForeachTrainer", Trainer)
     assert_same_weights(foreach, train(build(1), seed=0))
