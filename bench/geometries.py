@@ -102,6 +102,9 @@ which was also run on ``discs-away``, ``overlap``, ``shifted`` and ``one-large``
 both commands above also take ``bench/logs/geometries_step15.log`` (and the ten-seed
 one ``bench/logs/geometries_ten_seeds_step15.log``) with the contender ``"ours, no
 small-slice indicators (default before step 15)"``.
+``geometries_step16_narrow_mlp_experiments.log`` holds ``ours, small-slice
+indicators with 4 hidden units`` on ``heldout`` (a screen in step 16, stopped there
+and not adopted: it lost the thin strip under SF noise).
 """
 
 import argparse
@@ -132,6 +135,7 @@ from slicing.model.classifier import (
     SliceAwareClassifier,
 )
 from slicing.model.combiner import SliceCombinerModule
+from slicing.model.heads import SmallSliceIndicators
 from slicing.model.losses import (
     balance_power,
     balanced_member_weight,
@@ -530,6 +534,24 @@ class IndicatorBackboneGradientFadingClassifier(SliceAwareClassifier):
         return indicator_loss + surrogate - surrogate.detach(), predictor_loss
 
 
+class NarrowSmallSliceIndicatorClassifier(SliceAwareClassifier):
+    """The default model whose small slices read an MLP indicator of
+    ``small_slice_hidden_dim`` hidden units each instead of ``head_dim`` (13 here).
+
+    Issue 17 step 16: the MLP costs about 0.16 s of a 0.76 s epoch at k = 64
+    (``bench/train_scaling.py``); a narrower one is cheaper, if it still fits the
+    small slices. Drawn, as the default's, from a fork of the random state, so the
+    rest of the model is the default's, draw for draw.
+    """
+
+    def __init__(self, *args: object, small_slice_hidden_dim: int, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        heads = self.slice_heads
+        heads.small_slice_indicator = SmallSliceIndicators(
+            heads.head_dim, heads.n_slices, small_slice_hidden_dim
+        )
+
+
 class OffsetBaseCombiner(SliceCombinerModule):
     """Diagnostic: the base slice enters the attention at ``BASE_LOG_ODDS`` instead of
     0. The balanced indicator loss weights a batch's members by about
@@ -740,6 +762,14 @@ VARIANTS["ours, small-slice indicators under 6%"] = {
 # Step 15's small-slice indicators are the default since; this is the default before.
 VARIANTS["ours, no small-slice indicators (default before step 15)"] = {
     "small_slice_fraction": None,
+    "base_predictor_rows": "attention",
+}
+# Step 16: small-slice indicators with 4 hidden units per slice instead of 13.
+VARIANTS["ours, small-slice indicators with 4 hidden units"] = {
+    "classifier_class": functools.partial(
+        NarrowSmallSliceIndicatorClassifier, small_slice_hidden_dim=4
+    ),
+    "small_slice_fraction": DEFAULT_SMALL_SLICE_FRACTION,
     "base_predictor_rows": "attention",
 }
 # Every variant of ours above trains the base slice's predictor on every row, as
