@@ -88,9 +88,9 @@ class FlatAdam(torch.optim.Adam):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        # The loaded state is in tensors of its own: step through Adam.step.
+        # The loaded state is in tensors of its own: with it, ``_flat_plan``
+        # sends every step through Adam.step.
         self._flat = [None] * len(self.param_groups)
-        self._unflattenable = True
 
     def flat_parameters(self, group_index: int) -> torch.Tensor | None:
         """The flat tensor holding group ``group_index``'s flattened weights, if any."""
@@ -104,10 +104,6 @@ class FlatAdam(torch.optim.Adam):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        if getattr(self, "_unflattenable", False):
-            self._clip_each_gradient()
-            _adam_step_without_hooks()(self)
-            return loss
         plans = [
             self._flat_plan(index, group)
             for index, group in enumerate(self.param_groups)
@@ -227,23 +223,21 @@ class FlatAdam(torch.optim.Adam):
             "exp_avg": exp_avg,
             "exp_avg_sq": exp_avg_sq,
             "steps": steps,
-            "step": torch.zeros((), dtype=steps.dtype),
             "uniform": True,
         }
 
     def _flat_step(
         self, group: dict[str, Any], flat: dict[str, Any], grad: torch.Tensor
     ) -> None:
-        step = flat["step"]
-        step.copy_(flat["steps"][0])
         beta1, beta2 = group["betas"]
+        steps = flat["steps"]  # all equal here; adam counts the first one up
         adam(
             [flat["param"]],
             [grad],
             [flat["exp_avg"]],
             [flat["exp_avg_sq"]],
             [],
-            [step],
+            [steps[0]],
             foreach=True,
             capturable=False,
             differentiable=False,
@@ -260,4 +254,4 @@ class FlatAdam(torch.optim.Adam):
             eps=group["eps"],
             maximize=group["maximize"],
         )
-        flat["steps"].fill_(step.item())
+        steps[1:].add_(1.0)
