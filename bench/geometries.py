@@ -109,8 +109,10 @@ and not adopted: it lost the thin strip under SF noise).
 indicators read the expert representation`` (a screen after step 16, not adopted
 yet) on every setting with a slice under 3% (seeds 0-4), seeds 5-9 of the five
 ten-seed settings with one, and seeds 5-9 of ``shifted`` at lr 0.001, where today's
-``ours`` was run beside it (with its seeds 0-4 on ``heldout`` at 20% SF noise and
-seeds 1 and 4 on ``shifted`` at lr 0.001, rerun on that session's machine), and
+``ours`` was run beside it; its reruns of seeds already logged (0-4 on ``heldout``
+at 20% SF noise, 1 and 4 on ``shifted`` at lr 0.001, on that session's machine) are
+named ``ours (default, rerun on the step-17 screen's machine)`` so that they do not
+replace the logged runs in a build from the logs; and
 ``ours, small-slice indicators read the expert, own prediction head`` on ``shifted``
 (lr 0.001) and ``heldout`` (20% SF noise), seeds 0-4 (not adopted: it loses the thin
 strip in two seeds).
