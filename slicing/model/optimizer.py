@@ -121,22 +121,25 @@ class FlatAdam(torch.optim.Adam):
             torch.cat([p.grad.reshape(-1) for p in flat["params"]])
             for flat in self._flat
         ]
-        factor = self._clip_factor()
+        # Every plan holds: the flattened parameters are exactly those with a
+        # gradient, in the order ``_gradient_owners`` walks them.
+        factor = self._clip_factor(
+            [p.grad for flat in self._flat for p in flat["params"]]
+        )
         if factor is not None:
             torch._foreach_mul_(grads, factor)
         for group, flat, grad in zip(self.param_groups, self._flat, grads):
             self._flat_step(group, flat, grad)
         return loss
 
-    def _clip_factor(self) -> torch.Tensor | None:
-        """``clip_grad_norm_``'s factor for all gradients (``None``: no clipping).
+    def _clip_factor(self, gradients: list[torch.Tensor]) -> torch.Tensor | None:
+        """``clip_grad_norm_``'s factor for ``gradients`` (``None``: no clipping).
 
         The same arithmetic: one 2-norm per gradient, the norm of those norms,
         ``max_grad_norm / (norm + 1e-6)`` capped at 1.
         """
         if self.max_grad_norm is None:
             return None
-        gradients = [p.grad for p in self._gradient_owners()]
         if not gradients:
             return None
         norms = torch._foreach_norm(gradients, 2.0)
