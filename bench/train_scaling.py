@@ -171,8 +171,8 @@ def main() -> None:
                 f"{vanilla_our_loader_seconds:.2f}",
                 f"{ours_seconds:.2f}",
                 f"{theirs_seconds:.2f}",
-                f"{ours_seconds / vanilla_seconds:.1f}x",
-                f"{ours_seconds / vanilla_our_loader_seconds:.1f}x",
+                f"{ours_seconds / vanilla_seconds:.2f}x",
+                f"{ours_seconds / vanilla_our_loader_seconds:.2f}x",
                 f"{theirs_seconds / vanilla_seconds:.1f}x",
                 f"{theirs_seconds / ours_seconds:.1f}x",
             ]
@@ -257,7 +257,9 @@ def main() -> None:
         "step; issue 17 step 12), the base expert's attention weighting (step "
         "14) and the MLP indicators of the slices under 3% of the rows (step 15; "
         "the discs here cover 3% of the square, less where the square's edge cuts "
-        f"them: {small_share} are under the line).\n\n"
+        f"them: {small_share} are under the line). The predictor loss and the "
+        "attention's weighted sum take the faster paths of "
+        "`slicing.model.batched_ops` (the same numbers, bit for bit).\n\n"
         f"{time_table}\n\n"
         "Parameters (per slice: ours = one `expert_dim x head_dim` linear map with "
         "bias + one indicator logit (with `indicator_dim`, an MLP `head_dim -> "

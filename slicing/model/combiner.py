@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from slicing.model.batched_ops import weighted_sum_over_slices
+
 __all__ = [
     "AttentionMode",
     "IndicatorScore",
@@ -291,7 +293,7 @@ class SliceCombinerModule(nn.Module):
         weights = self.attention_weights(
             indicator_logits, predictor_logits, has_base=has_base
         )
-        return torch.einsum("bs,bse->be", weights, expert_representations)
+        return weighted_sum_over_slices(weights, expert_representations)
 
     def _stack_outputs(
         self, outputs: Mapping[str, torch.Tensor]
