@@ -120,6 +120,21 @@ strip in two seeds).
 probabilities mixed by the attention`` on ``heldout`` with 20% SF noise, seeds 0-4
 (rejected), beside the default rerun on that session's machine, named ``ours
 (default, rerun on the probability-mixing screen's machine)``.
+``geometries_step17_robust_small_member_experiments.log`` holds the screen of step 17,
+``ours, robust member weight for the small slices`` (the small slices' members weighed
+by ``member_trust``; bench class ``RobustSmallSliceMemberWeightClassifier`` then): seeds
+0-4 of every setting with a slice under 3%, seeds 5-9 of the five ten-seed settings with
+one and of ``shifted`` at lr 0.001, and ``one-large`` (no small slice: the default's
+model, within this machine's drift). The package computes it bit for bit, so
+``geometries_step17.log`` holds ``ours`` after step 17 (those runs renamed; on
+``one-large`` and ``wide-strips``, without a small slice, step 15's runs stand) and
+step 15's ``ours`` renamed ``ours, small slices' members at full weight (default
+before step 17)`` on every setting; ``geometries_ten_seeds_step17.log`` the same for
+seeds 5-9 of the six ten-seed settings, and ``geometries_budget_*_step17.log`` for the
+three budgets. Since step 17 both commands above also take
+``bench/logs/geometries_step17.log`` (and the ten-seed one
+``bench/logs/geometries_ten_seeds_step17.log``) with the contender ``"ours, small
+slices' members at full weight (default before step 17)"``.
 """
 
 import argparse
@@ -161,7 +176,9 @@ from slicing.model.heads import (
 from slicing.model.losses import (
     balance_power,
     balanced_member_weight,
+    member_trust,
     slice_losses,
+    updated_typical_member_probability,
 )
 from slicing.model.tasks import slice_part_name
 
@@ -426,19 +443,61 @@ class RobustMemberWeightClassifier(SliceAwareClassifier):
         probability: torch.Tensor,
         membership: torch.Tensor,
     ) -> torch.Tensor:
-        members = membership.to(probability.dtype)
-        n_members = members.sum(dim=0)
-        batch_mean = (probability * members).sum(0) / n_members.clamp(min=1)
+        trust = self.member_trust(probability, membership)
+        return up_weight * self.faded(probability) * trust
+
+    def member_trust(
+        self, probability: torch.Tensor, membership: torch.Tensor
+    ) -> torch.Tensor:
+        """``min(1, p / (p_bar / 2))``; updates the running mean ``p_bar`` while
+        training (the functions step 17's default uses for the small slices)."""
         typical = getattr(self, "_typical_member_probability", None)
-        if typical is None or typical.shape != batch_mean.shape:
-            typical = torch.full_like(batch_mean, 0.5)
+        if typical is None or typical.shape != probability.shape[1:]:
+            typical = torch.full_like(probability[0], 0.5)
         if torch.is_grad_enabled():
-            typical = torch.where(
-                n_members > 0, 0.99 * typical + 0.01 * batch_mean, typical
+            typical = updated_typical_member_probability(
+                typical, probability, membership
             )
         self._typical_member_probability = typical
-        trust = (probability / (0.5 * typical).clamp(min=1e-6)).clamp(max=1.0)
-        return up_weight * self.faded(probability) * trust
+        return member_trust(probability, typical)
+
+
+class FullWeightSmallSliceMembersMixin:
+    """The default before issue 17's step 17: every member of a small slice keeps
+    the full up-weight in the indicator loss, however far below the slice's
+    typical member the indicator rates it (no ``member_trust``)."""
+
+    def typical_member_probability(
+        self, indicator_logits: torch.Tensor, membership: torch.Tensor
+    ) -> None:
+        return None
+
+
+class FullWeightSmallSliceMembersClassifier(
+    FullWeightSmallSliceMembersMixin, SliceAwareClassifier
+):
+    """``SliceAwareClassifier`` as it was before step 17 (see the mixin)."""
+
+
+def with_full_weight_small_slice_members(classifier_class: Callable) -> Callable:
+    """``classifier_class`` (or a ``functools.partial`` of one) with the small
+    slices' members at full weight, as before step 17."""
+    if isinstance(classifier_class, functools.partial):
+        return functools.partial(
+            with_full_weight_small_slice_members(classifier_class.func),
+            *classifier_class.args,
+            **classifier_class.keywords,
+        )
+    if classifier_class is SliceAwareClassifier:
+        return FullWeightSmallSliceMembersClassifier
+    name = f"FullWeight{classifier_class.__name__}"
+    if name not in globals():  # a module attribute, so that jobs can pickle it
+        globals()[name] = type(
+            name,
+            (FullWeightSmallSliceMembersMixin, classifier_class),
+            {"__module__": __name__, "__qualname__": name},
+        )
+    return globals()[name]
 
 
 class _ScaleGradient(torch.autograd.Function):
@@ -951,6 +1010,19 @@ VARIANTS["ours, small-slice indicators read the expert, own prediction head"] = 
 # After step 16: the experts' class probabilities mixed by the attention.
 VARIANTS["ours, experts' probabilities mixed by the attention"] = {
     "classifier_class": ProbabilityMixingClassifier,
+    "small_slice_fraction": DEFAULT_SMALL_SLICE_FRACTION,
+    "base_predictor_rows": "attention",
+}
+# Step 17 made the small slices' members lose their up-weight where the indicator
+# rates them far below the slice's typical member; the variants with small slices
+# above were measured before, when they kept it, and still do.
+for _options in VARIANTS.values():
+    if _options.get("small_slice_fraction") is not None:
+        _options["classifier_class"] = with_full_weight_small_slice_members(
+            _options.get("classifier_class", SliceAwareClassifier)
+        )
+VARIANTS["ours, small slices' members at full weight (default before step 17)"] = {
+    "classifier_class": FullWeightSmallSliceMembersClassifier,
     "small_slice_fraction": DEFAULT_SMALL_SLICE_FRACTION,
     "base_predictor_rows": "attention",
 }

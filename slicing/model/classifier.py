@@ -32,7 +32,12 @@ from slicing.model.averaging import (
 from slicing.model.combiner import SliceCombinerModule
 from slicing.model.data import collate_stacked, make_slice_dataloader
 from slicing.model.devices import Device, resolve_device
-from slicing.model.heads import INDICATOR_LOGITS, PREDICTOR_LOGITS, SliceHeadsModule
+from slicing.model.heads import (
+    INDICATOR_LOGITS,
+    INITIAL_TYPICAL_MEMBER_PROBABILITY,
+    PREDICTOR_LOGITS,
+    SliceHeadsModule,
+)
 from slicing.model.inference import SliceAwareInference
 from slicing.model.labels import validate_base_labels
 from slicing.model.losses import (
@@ -40,6 +45,7 @@ from slicing.model.losses import (
     balance_power,
     check_member_weight_decay,
     slice_losses,
+    updated_typical_member_probability,
 )
 from slicing.model.persistence import load_checked_state, save_state
 from slicing.model.tasks import (
@@ -116,7 +122,12 @@ class SliceAwareClassifier(SliceAwareInference):
         by ``fit``, or ``mark_small_slices`` in a training loop of your own) are
         *small*: their indicator is an MLP of ``head_dim`` hidden units (with
         linear indicators) and their members keep the full up-weight in the
-        indicator loss (``member_weight_decay`` does not fade it). ``None``: no
+        indicator loss (``member_weight_decay`` does not fade it) as far as the
+        indicator trusts them: a member it rates below half the slice's typical
+        member weighs proportionally less, so that an SF's scattered false
+        positives do not pull the indicator outwards
+        (``slicing.model.losses.member_trust``; the typical member's probability
+        is the heads' buffer ``typical_member_probability``). ``None``: no
         slice is small. A linear indicator misses a small slice the representation
         does not separate (a thin strip, or any small slice under SF noise) and
         its expert is then never asked; broad slices do better with the linear
@@ -413,9 +424,11 @@ class SliceAwareClassifier(SliceAwareInference):
 
         ``calculate_loss`` calls this with the slice heads' outputs; it is
         ``slicing.model.losses.slice_losses`` with this model's
-        ``balance_indicators`` and ``member_weight_decay``, its small slices keeping
-        the full member weight. A subclass may override
-        it to train with other slice losses (``bench/geometries.py`` does).
+        ``balance_indicators`` and ``member_weight_decay``, its small slices'
+        members keeping the full weight as far as the indicator trusts them
+        (``typical_member_probability``, which a training batch moves). A subclass
+        may override it to train with other slice losses (``bench/geometries.py``
+        does).
 
         Parameters
         ----------
@@ -449,7 +462,8 @@ class SliceAwareClassifier(SliceAwareInference):
         >>> base_weights = model.base_attention(*batch[:2])  # base_predictor_rows
         >>> plain = slice_losses(
         ...     *batch, balance_indicators=False, base_row_weights=base_weights,
-        ...     full_weight_slices=model.slice_heads.small_slices)
+        ...     full_weight_slices=model.slice_heads.small_slices,
+        ...     typical_member_probability=model.slice_heads.typical_member_probability)
         >>> all(torch.equal(a, b) for a, b in zip(mine, plain))
         True
         """
@@ -464,7 +478,34 @@ class SliceAwareClassifier(SliceAwareInference):
                 indicator_logits, predictor_logits, membership
             ),
             full_weight_slices=self.slice_heads.small_slices,
+            typical_member_probability=self.typical_member_probability(
+                indicator_logits, membership
+            ),
         )
+
+    def typical_member_probability(
+        self, indicator_logits: torch.Tensor, membership: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Each slice's typical member probability for the losses of this batch.
+
+        The heads' running mean (``SliceHeadsModule.typical_member_probability``),
+        first moved by this batch while gradients are on (training; a validation
+        loss under ``torch.no_grad`` leaves it as it is); ``None`` without small
+        slices. ``slice_losses`` weighs a small slice's members by it
+        (``slicing.model.losses.member_trust``).
+        """
+        typical = self.slice_heads.typical_member_probability
+        small = self.slice_heads.small_slices
+        if typical is None or small is None or not small.any():
+            return None  # no slice reads it
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                typical.copy_(
+                    updated_typical_member_probability(
+                        typical, torch.sigmoid(indicator_logits.detach()), membership
+                    )
+                )
+        return typical
 
     def base_predictor_row_weights(
         self,
@@ -618,7 +659,9 @@ class SliceAwareClassifier(SliceAwareInference):
         or a version before them) loads into a model with them: no slice is then
         marked small, so the model computes what the saved one did (its
         small-slice indicators keep their current weights until ``fit`` marks a
-        slice small).
+        slice small). A file saved before the heads kept their typical member
+        probabilities (``SliceHeadsModule.typical_member_probability``) loads with
+        them at 0.5, as a new model starts.
         """
         state = load_checked_state(
             model_path,
@@ -633,12 +676,21 @@ class SliceAwareClassifier(SliceAwareInference):
                 for name, buffer in self.named_buffers()
                 if buffer is heads.small_slices
             )
+            state = dict(state)
             if prefix + "small_slices" not in state:  # saved without them
-                state = dict(state)
                 for name, value in heads.state_dict().items():
                     if name.startswith("small_slice"):
                         state.setdefault(prefix + name, value)
                 state[prefix + "small_slices"] = torch.zeros_like(heads.small_slices)
+            if heads.typical_member_probability is not None:
+                # Saved before the running mean was kept: it starts afresh.
+                state.setdefault(
+                    prefix + "typical_member_probability",
+                    torch.full_like(
+                        heads.typical_member_probability,
+                        INITIAL_TYPICAL_MEMBER_PROBABILITY,
+                    ),
+                )
         self.load_state_dict(state)
 
 

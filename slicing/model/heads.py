@@ -26,6 +26,8 @@ __all__ = [
 INDICATOR_LOGITS = "indicator_logits"
 EXPERT_REPRESENTATIONS = "expert_representations"
 PREDICTOR_LOGITS = "predictor_logits"
+# Where a slice's running mean of its members' membership probability starts.
+INITIAL_TYPICAL_MEMBER_PROBABILITY = 0.5
 
 
 class SliceIndicators(nn.Module):
@@ -176,6 +178,12 @@ class SliceHeadsModule(nn.Module):
     small_slices
         With ``small_slice_indicators``, a bool buffer ``(n_slices,)``: the slices
         marked small; otherwise ``None``.
+    typical_member_probability
+        With ``small_slice_indicators``, a float buffer ``(n_slices,)``: each
+        slice's running mean of its members' membership probability, from 0.5,
+        which ``SliceAwareClassifier`` updates on every training batch and its
+        small slices' member weights read
+        (``slicing.model.losses.member_trust``); otherwise ``None``.
     predictor
         ``nn.Linear(expert_dim, cardinality)``: the prediction head shared by slices.
 
@@ -257,6 +265,13 @@ class SliceHeadsModule(nn.Module):
             "small_slices",
             torch.zeros(n_slices, dtype=torch.bool) if small_slice_indicators else None,
         )
+        self.typical_member_probability: torch.Tensor | None
+        self.register_buffer(
+            "typical_member_probability",
+            torch.full((n_slices,), INITIAL_TYPICAL_MEMBER_PROBABILITY)
+            if small_slice_indicators
+            else None,
+        )
         self.predictor = nn.Linear(expert_dim, cardinality)
         self.reset_parameters()
 
@@ -266,7 +281,9 @@ class SliceHeadsModule(nn.Module):
         return len(self.slice_names)
 
     def reset_parameters(self) -> None:
-        """Initialise every expert map as ``nn.Linear(head_dim, expert_dim)`` would.
+        """Initialise every expert map as ``nn.Linear(head_dim, expert_dim)`` would,
+        and start the typical member probabilities afresh (as a batch norm's
+        ``reset_parameters`` resets its running statistics).
 
         The indicator and predictor are submodules with their own
         ``reset_parameters``; torch's convention is that each module resets only the
@@ -275,6 +292,8 @@ class SliceHeadsModule(nn.Module):
         bound = 1.0 / math.sqrt(self.head_dim)
         nn.init.uniform_(self.expert_weight, -bound, bound)
         nn.init.uniform_(self.expert_bias, -bound, bound)
+        if self.typical_member_probability is not None:
+            self.typical_member_probability.fill_(INITIAL_TYPICAL_MEMBER_PROBABILITY)
 
     def parameters_per_slice(self) -> int:
         """Parameters each slice adds: its expert map and its indicator(s)."""

@@ -456,6 +456,8 @@ def test_fit_marks_the_slices_under_the_small_slice_fraction():
     model.fit([loader], n_epochs=1, lr=0.05, seed=0, progress_bar=False)
     assert model.small_slices == ["edge"]
     assert model.slice_heads.small_slices.tolist() == [True, False, False]
+    # Training moved every slice's typical member probability from 0.5.
+    assert (model.slice_heads.typical_member_probability != 0.5).all()
     X = loader.dataset.X_dict["input_data"]
     z = model.module_pool["base_architecture"](X)
     with torch.no_grad():
@@ -500,3 +502,41 @@ def test_small_slice_members_keep_the_full_weight_in_the_indicator_loss():
     # sigmoid(0) = 1/2 with gamma 2, 1 + 2 / 4; its BCE is ln 2, over 4 rows
     ln2 = float(torch.log(torch.tensor(2.0)))
     assert (small - faded).item() == pytest.approx(ln2 * (3 - 1.5) / 4, rel=1e-6)
+
+
+def test_training_batches_move_the_typical_member_probability_and_no_grad_does_not():
+    model = make_model(slice_names=["edge", "right"])
+    q, p = torch.tensor([[2.0, -1.0, 0.0], [0.0, 1.0, 0.0]]), torch.zeros(2, 3, 2)
+    membership = torch.tensor([[True, False, True], [False, True, True]])
+    labels = torch.zeros(2, dtype=torch.long)
+    typical = model.slice_heads.typical_member_probability
+    model.batch_slice_losses(q, p, membership, labels)  # no slice small: not read
+    assert typical.tolist() == [0.5, 0.5, 0.5]
+    model.slice_heads.small_slices.copy_(torch.tensor([True, False, False]))
+    with torch.no_grad():  # a validation loss
+        model.batch_slice_losses(q, p, membership, labels)
+    assert typical.tolist() == [0.5, 0.5, 0.5]
+    model.batch_slice_losses(q, p, membership, labels)
+    members_mean = torch.sigmoid(torch.tensor([2.0, 1.0, 0.0]))  # members only
+    torch.testing.assert_close(typical, 0.99 * 0.5 + 0.01 * members_mean)
+
+
+def test_small_slice_members_rated_far_below_the_typical_member_weigh_less():
+    model = make_model(slice_names=["edge", "right"])
+    model.slice_heads.small_slices.copy_(torch.tensor([True, False, False]))
+    # edge's member rated 0.1 of 4 rows (w = 3): against a typical member rated
+    # 0.8 its trust is 0.1 / 0.4, so it weighs 1 + 2 / 4; against 0.2, fully 3.
+    q = torch.zeros(4, 3)
+    q[0, 0] = torch.logit(torch.tensor(0.1))
+    p = torch.zeros(4, 3, 2)
+    membership = torch.tensor([[True, True, True]] + [[False, False, True]] * 3)
+    labels = torch.zeros(4, dtype=torch.long)
+    with torch.no_grad():  # keeps the typical probabilities as set
+        model.slice_heads.typical_member_probability.fill_(0.8)
+        trusted, _ = model.batch_slice_losses(q, p, membership, labels)
+        model.slice_heads.typical_member_probability.fill_(0.2)
+        full, _ = model.batch_slice_losses(q, p, membership, labels)
+    member_bce = float(-torch.log(torch.tensor(0.1)))
+    assert (full - trusted).item() == pytest.approx(
+        member_bce * (3 - 1.5) / 4, rel=1e-5
+    )

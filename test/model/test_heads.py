@@ -150,6 +150,11 @@ def test_small_slice_indicators_are_drawn_without_moving_the_random_state():
         assert torch.equal(value, with_small.state_dict()[name]), name
     assert isinstance(with_small.small_slice_indicator, SmallSliceIndicators)
     assert with_small.small_slices.tolist() == [False, False, False]
+    assert with_small.typical_member_probability.tolist() == [0.5, 0.5, 0.5]
+    with_small.typical_member_probability.fill_(0.9)
+    with_small.reset_parameters()  # as a batch norm resets its running statistics
+    assert with_small.typical_member_probability.tolist() == [0.5, 0.5, 0.5]
+    assert plain.typical_member_probability is None
 
 
 def test_small_slices_read_the_mlp_and_the_others_the_linear_indicator():

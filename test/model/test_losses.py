@@ -8,7 +8,9 @@ from slicing.model.losses import (
     balance_power,
     check_member_weight_decay,
     label_distribution,
+    member_trust,
     slice_losses,
+    updated_typical_member_probability,
 )
 
 
@@ -138,6 +140,62 @@ def test_full_weight_slices_keep_the_full_member_weight_under_decay():
         q, p, membership, labels, full_weight_slices=torch.tensor([False, False])
     )
     torch.testing.assert_close(none, 2 * decayed)
+
+
+def test_typical_member_probability_moves_towards_the_batch_members_mean():
+    typical = torch.tensor([0.5, 0.5, 0.3])
+    probability = torch.tensor([[0.9, 0.1, 0.7], [0.5, 0.3, 0.2]])
+    membership = torch.tensor([[True, False, False], [True, True, False]])
+    moved = updated_typical_member_probability(typical, probability, membership)
+    # Slice 0's members average 0.7, slice 1's one member 0.3; slice 2 has none.
+    expected = torch.tensor([0.99 * 0.5 + 0.01 * 0.7, 0.99 * 0.5 + 0.01 * 0.3, 0.3])
+    torch.testing.assert_close(moved, expected)
+    assert torch.equal(typical, torch.tensor([0.5, 0.5, 0.3]))  # a new tensor
+
+
+def test_member_trust_is_full_from_half_the_typical_member_and_proportional_below():
+    probability = torch.tensor([[0.4, 0.3], [0.9, 0.0], [0.1, 0.2]])
+    trust = member_trust(probability, torch.tensor([0.8, 0.0]))
+    torch.testing.assert_close(trust[:, 0], torch.tensor([1.0, 1.0, 0.25]))
+    # A slice whose members were never rated (p_bar 0) trusts every member.
+    assert trust[:, 1].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_full_weight_slice_members_far_below_the_typical_member_weigh_less():
+    # One member among five rows (w = 4), rated 0.1 where the typical member is
+    # rated 0.8: trust 0.1 / 0.4 = 1/4, so it weighs 1 + 3 / 4.
+    q = torch.zeros(5, 1)
+    q[0, 0] = torch.logit(torch.tensor(0.1))
+    membership = torch.tensor([[True], [False], [False], [False], [False]])
+    labels = torch.zeros(5, dtype=torch.long)
+    p = torch.zeros(5, 1, 2)
+    member_bce = -torch.log(torch.tensor(0.1))
+    others = 4 * torch.log(torch.tensor(2.0))
+    full = torch.tensor([True])
+    typical = torch.tensor([0.8])
+    for decay in [DEFAULT_MEMBER_WEIGHT_DECAY, 0.0]:  # with or without fading
+        trusted, _ = slice_losses(
+            q,
+            p,
+            membership,
+            labels,
+            member_weight_decay=decay,
+            full_weight_slices=full,
+            typical_member_probability=typical,
+        )
+        torch.testing.assert_close(trusted, (1.75 * member_bce + others) / 5)
+    untrusted, _ = slice_losses(q, p, membership, labels, full_weight_slices=full)
+    torch.testing.assert_close(untrusted, (4 * member_bce + others) / 5)
+    # Slices not kept at full weight fade as before: 1 + 3 * 0.9 ** 2.
+    faded, _ = slice_losses(
+        q,
+        p,
+        membership,
+        labels,
+        full_weight_slices=torch.tensor([False]),
+        typical_member_probability=typical,
+    )
+    torch.testing.assert_close(faded, ((1 + 3 * 0.81) * member_bce + others) / 5)
 
 
 def test_decayed_weight_of_a_recognised_member_is_about_one_and_not_differentiated():

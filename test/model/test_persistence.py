@@ -95,6 +95,20 @@ def test_small_slice_marks_are_saved_and_a_file_from_before_them_loads(tmp_path)
     fresh = make_model(slice_names=["edge", "right"])
     fresh.load(str(path))
     assert fresh.small_slices == ["edge"]
+    # The typical member probabilities are saved; a file from before them loads
+    # with the 0.5 a new model starts from.
+    model.slice_heads.typical_member_probability.copy_(torch.tensor([0.7, 0.2, 0.4]))
+    model.save(str(path))
+    fresh.load(str(path))
+    typical = fresh.slice_heads.typical_member_probability
+    torch.testing.assert_close(typical, torch.tensor([0.7, 0.2, 0.4]))
+    content = torch.load(path, weights_only=True)
+    name = "module_pool.task_slice_heads.typical_member_probability"
+    del content["state_dict"][name]
+    torch.save(content, path)
+    fresh.load(str(path))
+    assert fresh.slice_heads.typical_member_probability.tolist() == [0.5] * 3
+    assert fresh.small_slices == ["edge"]
     # Files saved before small_slice_fraction existed had no small slices.
     before = make_model(small_slice_fraction=None)
     before.save(str(path))
