@@ -135,6 +135,9 @@ three budgets. Since step 17 both commands above also take
 ``bench/logs/geometries_step17.log`` (and the ten-seed one
 ``bench/logs/geometries_ten_seeds_step17.log``) with the contender ``"ours, small
 slices' members at full weight (default before step 17)"``.
+``geometries_step17_outside_suite.log`` holds every contender and that one on two
+settings outside the suite's grid, ``tiny-five`` at lr 0.001 and ``heldout`` at lr
+0.01, both with 20% SF noise (seeds 0-4, one run).
 """
 
 import argparse
