@@ -181,8 +181,8 @@ class SliceHeadsModule(nn.Module):
     typical_member_probability
         With ``small_slice_indicators``, a float buffer ``(n_slices,)``: each
         slice's running mean of its members' membership probability, from 0.5,
-        which ``SliceAwareClassifier`` updates on every training batch and its
-        small slices' member weights read
+        which ``SliceAwareClassifier`` updates on every training batch while some
+        slice is marked small, and its small slices' member weights read
         (``slicing.model.losses.member_trust``); otherwise ``None``.
     predictor
         ``nn.Linear(expert_dim, cardinality)``: the prediction head shared by slices.

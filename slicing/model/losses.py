@@ -8,10 +8,10 @@ from slicing.model.batched_ops import contiguous_gradient
 __all__ = [
     "DEFAULT_BALANCE_POWER",
     "DEFAULT_MEMBER_WEIGHT_DECAY",
+    "TYPICAL_MEMBER_PROBABILITY_DECAY",
     "balance_power",
     "balanced_member_weight",
     "check_member_weight_decay",
-    "TYPICAL_MEMBER_PROBABILITY_DECAY",
     "label_distribution",
     "member_trust",
     "slice_losses",
